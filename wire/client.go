@@ -143,6 +143,9 @@ func (p *Parser) Parse(proto Protocol, data []byte, m *ClientMessage) error {
 	err := p.parse(proto, m)
 	p.data = nil
 	p.sc.data = nil
+	if err != nil {
+		*m = ClientMessage{ID: m.ID}
+	}
 	return err
 }
 
@@ -217,8 +220,6 @@ func (p *Parser) parse(proto Protocol, m *ClientMessage) error {
 		}
 	}
 	if err != nil {
-		id := m.ID
-		*m = ClientMessage{ID: id}
 		return err
 	}
 	m.Type = t
