@@ -1,0 +1,277 @@
+package graphql
+
+import (
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string literal, escaping as
+// JSON.stringify does; invalid UTF-8 bytes become U+FFFD.
+func appendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"':
+			dst = append(dst, `\"`...)
+		case '\\':
+			dst = append(dst, `\\`...)
+		case '\n':
+			dst = append(dst, `\n`...)
+		case '\r':
+			dst = append(dst, `\r`...)
+		case '\t':
+			dst = append(dst, `\t`...)
+		case '\b':
+			dst = append(dst, `\b`...)
+		case '\f':
+			dst = append(dst, `\f`...)
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendJSNumber appends f formatted as JavaScript's Number.prototype.toString
+// (and so JSON.stringify) does: 3 for 3.0, 1e+21, 1.5e-7. Non-finite values
+// are appended as null, as JSON.stringify does.
+func appendJSNumber(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	if f == 0 {
+		return append(dst, '0')
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+		return strconv.AppendFloat(dst, f, 'f', -1, 64)
+	}
+	var tmp [32]byte
+	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64)
+	if e[0] == '-' {
+		dst = append(dst, '-')
+		e = e[1:]
+	}
+	// e is d[.ddd]e±xx
+	ep := 0
+	for e[ep] != 'e' {
+		ep++
+	}
+	var digits [24]byte
+	k := 0
+	for _, c := range e[:ep] {
+		if c != '.' {
+			digits[k] = c
+			k++
+		}
+	}
+	exp, _ := strconv.Atoi(string(e[ep+1:]))
+	n := exp + 1
+	switch {
+	case k <= n && n <= 21:
+		dst = append(dst, digits[:k]...)
+		for i := k; i < n; i++ {
+			dst = append(dst, '0')
+		}
+	case 0 < n && n <= 21:
+		dst = append(dst, digits[:n]...)
+		dst = append(dst, '.')
+		dst = append(dst, digits[n:k]...)
+	case -6 < n && n <= 0:
+		dst = append(dst, '0', '.')
+		for i := 0; i < -n; i++ {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, digits[:k]...)
+	default:
+		dst = append(dst, digits[0])
+		if k > 1 {
+			dst = append(dst, '.')
+			dst = append(dst, digits[1:k]...)
+		}
+		dst = append(dst, 'e')
+		if n-1 >= 0 {
+			dst = append(dst, '+')
+		}
+		dst = strconv.AppendInt(dst, int64(n-1), 10)
+	}
+	return dst
+}
+
+// jsNumber converts s as JavaScript's Number(string) does; ok is false
+// where JavaScript yields NaN.
+func jsNumber(s string) (f float64, ok bool) {
+	s = strings.TrimFunc(s, isJSSpace)
+	if s == "" {
+		return 0, true
+	}
+	if len(s) > 2 && s[0] == '0' {
+		base := 0
+		switch s[1] {
+		case 'x', 'X':
+			base = 16
+		case 'o', 'O':
+			base = 8
+		case 'b', 'B':
+			base = 2
+		}
+		if base != 0 {
+			for i := 2; i < len(s); i++ {
+				if d := digitVal(s[i]); d < 0 || d >= base {
+					return 0, false
+				}
+			}
+			n, ok := new(big.Int).SetString(s[2:], base)
+			if !ok {
+				return 0, false
+			}
+			f, _ := new(big.Float).SetInt(n).Float64()
+			return f, true
+		}
+	}
+	body := s
+	if body[0] == '+' || body[0] == '-' {
+		body = body[1:]
+	}
+	if body == "Infinity" {
+		if s[0] == '-' {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
+	}
+	// StrUnsignedDecimalLiteral: digits [. digits] [e [+-] digits], at least one digit in the mantissa.
+	i, mant := 0, 0
+	for i < len(body) && body[i] >= '0' && body[i] <= '9' {
+		i++
+		mant++
+	}
+	if i < len(body) && body[i] == '.' {
+		i++
+		for i < len(body) && body[i] >= '0' && body[i] <= '9' {
+			i++
+			mant++
+		}
+	}
+	if mant == 0 {
+		return 0, false
+	}
+	if i < len(body) && (body[i] == 'e' || body[i] == 'E') {
+		i++
+		if i < len(body) && (body[i] == '+' || body[i] == '-') {
+			i++
+		}
+		exp := 0
+		for i < len(body) && body[i] >= '0' && body[i] <= '9' {
+			i++
+			exp++
+		}
+		if exp == 0 {
+			return 0, false
+		}
+	}
+	if i != len(body) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if ne, isNum := err.(*strconv.NumError); !isNum || ne.Err != strconv.ErrRange {
+			return 0, false
+		}
+	}
+	return f, true
+}
+
+func digitVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'z':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'Z':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// isJSSpace reports whether r is StrWhiteSpaceChar (WhiteSpace or LineTerminator).
+func isJSSpace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ', 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200a || unicode.Is(unicode.Zs, r)
+}
+
+// appendValue appends v as JSON.stringify(JSON.parse(v)) would: numbers in
+// JavaScript form, strings re-escaped. A nil v appends null.
+func appendValue(dst []byte, v *fastjson.Value) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		dst = append(dst, '{')
+		first := true
+		o.Visit(func(k []byte, item *fastjson.Value) {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendJSONString(dst, k)
+			dst = append(dst, ':')
+			dst = appendValue(dst, item)
+		})
+		return append(dst, '}')
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		dst = append(dst, '[')
+		for i, item := range a {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendValue(dst, item)
+		}
+		return append(dst, ']')
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return appendJSONString(dst, b)
+	case fastjson.TypeNumber:
+		f, _ := v.Float64()
+		return appendJSNumber(dst, f)
+	case fastjson.TypeTrue:
+		return append(dst, "true"...)
+	case fastjson.TypeFalse:
+		return append(dst, "false"...)
+	}
+	return append(dst, "null"...)
+}

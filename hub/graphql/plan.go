@@ -1,0 +1,241 @@
+package graphql
+
+import (
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// leafKind says how a field's named type is completed.
+type leafKind uint8
+
+const (
+	kindCustom   leafKind = iota // custom scalar: the JSON value passes through
+	kindInt                      // Int: 32-bit integral numbers
+	kindFloat                    // Float: finite numbers
+	kindString                   // String
+	kindBoolean                  // Boolean
+	kindID                       // ID: strings and integers
+	kindEnum                     // enum: one of enum
+	kindObject                   // object type: sel
+	kindAbstract                 // interface or union: cases by __typename
+	kindTypename                 // __typename: constant typename
+)
+
+// Plan is the compiled projection of one operation with its variables: the
+// spec's CollectFields already applied (fragments, @skip/@include, merging)
+// for every object type that can occur. A Plan is immutable and safe for
+// concurrent use; equal *Plan pointers produce identical output for any event.
+type Plan struct {
+	root    field
+	rootKey string
+	// head is `{"data":{"<rootKey>":`.
+	head   string
+	schema *ast.Schema
+}
+
+// RootField returns the response key (alias or name) of the root field.
+func (p *Plan) RootField() string { return p.rootKey }
+
+// field is one response key of a selection set, merged over all its field
+// nodes.
+type field struct {
+	key     string // `"responseKey":`, pre-escaped
+	respKey string
+	name    string // property read from the parent event object
+	owner   string // "Parent.name" for error messages
+	locs    []Location
+	// nonNull has one entry per list level, outermost first, and one for
+	// the named type.
+	nonNull []bool
+	kind    leafKind
+	named   string   // named type
+	enum    []string // kindEnum: value names
+	sel     *selSet  // kindObject
+	cases   []typeCase
+	// constVal is the JSON of __typename's value (kindTypename).
+	constVal string
+}
+
+type selSet struct {
+	fields []field
+}
+
+// typeCase is the selection for one possible object type of an abstract
+// field.
+type typeCase struct {
+	name string
+	sel  *selSet
+}
+
+// fieldGroup is CollectFields' ordered map entry: a response key and its
+// field nodes.
+type fieldGroup struct {
+	key   string
+	nodes []*ast.Field
+}
+
+// planner builds plans for one operation and its coerced variables.
+type planner struct {
+	s    *Schema
+	doc  *ast.QueryDocument
+	vars map[string]any
+}
+
+// collectFields is the spec's CollectFields for objType over sels,
+// appending to groups.
+func (p *planner) collectFields(objType *ast.Definition, sels ast.SelectionSet, visited map[string]bool, groups []fieldGroup) []fieldGroup {
+	for _, sel := range sels {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if !p.shouldInclude(sel.Directives) {
+				continue
+			}
+			key := sel.Alias
+			if key == "" {
+				key = sel.Name
+			}
+			found := false
+			for i := range groups {
+				if groups[i].key == key {
+					groups[i].nodes = append(groups[i].nodes, sel)
+					found = true
+					break
+				}
+			}
+			if !found {
+				groups = append(groups, fieldGroup{key: key, nodes: []*ast.Field{sel}})
+			}
+		case *ast.InlineFragment:
+			if !p.shouldInclude(sel.Directives) || !p.typeApplies(objType, sel.TypeCondition) {
+				continue
+			}
+			groups = p.collectFields(objType, sel.SelectionSet, visited, groups)
+		case *ast.FragmentSpread:
+			if visited[sel.Name] || !p.shouldInclude(sel.Directives) {
+				continue
+			}
+			visited[sel.Name] = true
+			frag := p.doc.Fragments.ForName(sel.Name)
+			if frag == nil || !p.typeApplies(objType, frag.TypeCondition) {
+				continue
+			}
+			groups = p.collectFields(objType, frag.SelectionSet, visited, groups)
+		}
+	}
+	return groups
+}
+
+func (p *planner) typeApplies(objType *ast.Definition, cond string) bool {
+	if cond == "" || cond == objType.Name {
+		return true
+	}
+	def := p.s.schema.Types[cond]
+	if def == nil || !def.IsAbstractType() {
+		return false
+	}
+	for _, pt := range p.s.schema.GetPossibleTypes(def) {
+		if pt.Name == objType.Name {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *planner) shouldInclude(dirs ast.DirectiveList) bool {
+	if d := dirs.ForName("skip"); d != nil && p.ifArg(d) {
+		return false
+	}
+	if d := dirs.ForName("include"); d != nil && !p.ifArg(d) {
+		return false
+	}
+	return true
+}
+
+func (p *planner) ifArg(d *ast.Directive) bool {
+	a := d.Arguments.ForName("if")
+	if a == nil {
+		return false
+	}
+	v, _ := p.s.valueFromAST(a.Value, &ast.Type{NamedType: "Boolean", NonNull: true}, p.vars)
+	b, _ := v.(bool)
+	return b
+}
+
+// buildSelSet collects the sub-fields of nodes for objType and builds them.
+func (p *planner) buildSelSet(objType *ast.Definition, nodes []*ast.Field) *selSet {
+	visited := map[string]bool{}
+	var groups []fieldGroup
+	for _, n := range nodes {
+		groups = p.collectFields(objType, n.SelectionSet, visited, groups)
+	}
+	ss := &selSet{}
+	for _, g := range groups {
+		if f, ok := p.buildField(objType, g.key, g.nodes); ok {
+			ss.fields = append(ss.fields, f)
+		}
+	}
+	return ss
+}
+
+// buildField builds the field for response key key of parent; ok is false
+// for a field parent does not define (graphql-js skips those).
+func (p *planner) buildField(parent *ast.Definition, key string, nodes []*ast.Field) (field, bool) {
+	name := nodes[0].Name
+	f := field{
+		key:     string(appendJSONString(nil, key)) + ":",
+		respKey: key,
+		name:    name,
+		owner:   parent.Name + "." + name,
+	}
+	for _, n := range nodes {
+		f.locs = append(f.locs, posLocation(n.Position)...)
+	}
+	if name == "__typename" {
+		f.kind = kindTypename
+		f.nonNull = []bool{true}
+		f.named = "String"
+		f.constVal = string(appendJSONString(nil, parent.Name))
+		return f, true
+	}
+	def := parent.Fields.ForName(name)
+	if def == nil {
+		return f, false
+	}
+	t := def.Type
+	for ; t.Elem != nil; t = t.Elem {
+		f.nonNull = append(f.nonNull, t.NonNull)
+	}
+	f.nonNull = append(f.nonNull, t.NonNull)
+	f.named = t.NamedType
+	named := p.s.schema.Types[t.NamedType]
+	switch named.Kind {
+	case ast.Scalar:
+		switch named.Name {
+		case "Int":
+			f.kind = kindInt
+		case "Float":
+			f.kind = kindFloat
+		case "String":
+			f.kind = kindString
+		case "Boolean":
+			f.kind = kindBoolean
+		case "ID":
+			f.kind = kindID
+		default:
+			f.kind = kindCustom
+		}
+	case ast.Enum:
+		f.kind = kindEnum
+		for _, ev := range named.EnumValues {
+			f.enum = append(f.enum, ev.Name)
+		}
+	case ast.Object:
+		f.kind = kindObject
+		f.sel = p.buildSelSet(named, nodes)
+	case ast.Interface, ast.Union:
+		f.kind = kindAbstract
+		for _, pt := range p.s.schema.GetPossibleTypes(named) {
+			f.cases = append(f.cases, typeCase{name: pt.Name, sel: p.buildSelSet(pt, nodes)})
+		}
+	}
+	return f, true
+}
