@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"regexp"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+	"github.com/nats-io/nats.go"
+)
+
+// Subprotocol is the only WebSocket subprotocol served.
+const Subprotocol = "graphql-transport-ws"
+
+// readBufferSize is the size of a connection's client-message read buffer.
+const readBufferSize = 1024
+
+// nextSuffix closes the next message around the event bytes.
+const nextSuffix = "}}}"
+
+// topicRe finds the topic field's string literal name argument.
+var topicRe = regexp.MustCompile(`topic\s*\(\s*name\s*:\s*"((?:[^"\\]|\\.)*)"\s*\)`)
+
+var (
+	ackFrame  = appendFrame(nil, ws.OpText, []byte(`{"type":"connection_ack"}`))
+	pongFrame = appendFrame(nil, ws.OpText, []byte(`{"type":"pong"}`))
+)
+
+// server holds the topic registry. mu guards topics, conns and every
+// topic's subscriber list writes.
+type server struct {
+	nc  *nats.Conn
+	log *slog.Logger
+
+	mu     sync.Mutex
+	topics map[string]*topic
+	conns  map[*conn]struct{}
+}
+
+// topic is one NATS subject with its local subscribers.
+type topic struct {
+	// subs is the subscriber list, replaced copy-on-write under server.mu:
+	// appends may reuse spare capacity (readers never look past their
+	// length), removals always build a fresh array.
+	subs atomic.Pointer[[]*conn]
+	sub  *nats.Subscription
+	// prefix is `{"id":"T","type":"next","payload":{"data":{"topic":`.
+	prefix []byte
+	// frame is scratch owned by the NATS callback goroutine.
+	frame []byte
+}
+
+// conn is one WebSocket connection. Its reader goroutine owns inited and
+// topics; Write on nc is safe from any goroutine and each call carries one
+// whole frame.
+type conn struct {
+	nc     net.Conn
+	inited bool
+	topics map[string]struct{} // subscribed topic names (= operation ids)
+	dead   atomic.Bool
+}
+
+// serve accepts WebSocket connections on ln until ctx is done, then closes
+// the listener and every connection and waits for their goroutines. It
+// unsubscribes every topic but does not close nc.
+func serve(ctx context.Context, ln net.Listener, nc *nats.Conn, log *slog.Logger) error {
+	s := &server{nc: nc, log: log, topics: make(map[string]*topic), conns: make(map[*conn]struct{})}
+	var wg sync.WaitGroup
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	var err error
+	for {
+		var c net.Conn
+		c, err = ln.Accept()
+		if err != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.handle(c)
+		}()
+	}
+	if ctx.Err() != nil {
+		err = nil
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.kill()
+	}
+	s.mu.Unlock()
+	wg.Wait()
+	return err
+}
+
+// handle upgrades nc and reads client messages until the connection ends.
+func (s *server) handle(nc net.Conn) {
+	up := ws.Upgrader{Protocol: func(p []byte) bool { return string(p) == Subprotocol }}
+	if _, err := up.Upgrade(nc); err != nil {
+		s.log.Debug("upgrade", "remote", nc.RemoteAddr(), "err", err)
+		nc.Close()
+		return
+	}
+	c := &conn{nc: nc, topics: make(map[string]struct{})}
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+
+	if closing := s.readMessages(c, bufio.NewReaderSize(nc, readBufferSize)); closing != nil {
+		c.write(closing)
+	}
+	c.kill()
+	s.mu.Lock()
+	for name := range c.topics {
+		s.removeLocked(c, name)
+	}
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// kill closes the connection; safe from any goroutine, more than once.
+func (c *conn) kill() {
+	if c.dead.CompareAndSwap(false, true) {
+		c.nc.Close()
+	}
+}
+
+// write sends one whole frame with one Write and kills the connection on
+// error. f is not retained.
+func (c *conn) write(f []byte) {
+	if _, err := c.nc.Write(f); err != nil {
+		c.kill()
+	}
+}
+
+// readMessages handles client messages until the peer goes away (nil) or
+// the connection must end with the returned close frame.
+func (s *server) readMessages(c *conn, r io.Reader) []byte {
+	var msgs []wsutil.Message
+	for {
+		var err error
+		msgs, err = wsutil.ReadClientMessage(r, msgs[:0])
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				s.log.Debug("read", "remote", c.nc.RemoteAddr(), "err", err)
+			}
+			return nil
+		}
+		for _, m := range msgs {
+			switch m.OpCode {
+			case ws.OpPing:
+				c.write(appendFrame(nil, ws.OpPong, m.Payload))
+			case ws.OpPong:
+			case ws.OpClose:
+				return closeFrame(ws.StatusNormalClosure, "")
+			case ws.OpText:
+				if f := s.handleText(c, m.Payload); f != nil {
+					return f
+				}
+			default:
+				return closeFrame(4400, "Invalid message received")
+			}
+		}
+	}
+}
+
+// clientMessage is any graphql-transport-ws client message.
+type clientMessage struct {
+	ID      string `json:"id"`
+	Type    string `json:"type"`
+	Payload struct {
+		Query string `json:"query"`
+	} `json:"payload"`
+}
+
+// handleText acts on one client message and returns a close frame if the
+// connection must end.
+func (s *server) handleText(c *conn, p []byte) []byte {
+	var m clientMessage
+	if err := json.Unmarshal(p, &m); err != nil {
+		return closeFrame(4400, "Invalid message received")
+	}
+	switch m.Type {
+	case "connection_init":
+		if c.inited {
+			return closeFrame(4429, "Too many initialisation requests")
+		}
+		c.inited = true
+		c.write(ackFrame)
+	case "ping":
+		c.write(pongFrame)
+	case "pong":
+	case "subscribe":
+		if !c.inited {
+			return closeFrame(4401, "Unauthorized")
+		}
+		if _, dup := c.topics[m.ID]; dup {
+			return closeFrame(4409, "Subscriber for "+m.ID+" already exists")
+		}
+		if err := s.subscribe(c, m.ID, m.Payload.Query); err != nil {
+			e, _ := json.Marshal(struct {
+				ID      string              `json:"id"`
+				Type    string              `json:"type"`
+				Payload []map[string]string `json:"payload"`
+			}{ID: m.ID, Type: "error", Payload: []map[string]string{{"message": err.Error()}}})
+			c.write(appendFrame(nil, ws.OpText, e))
+		}
+	case "complete":
+		if _, ok := c.topics[m.ID]; ok {
+			s.mu.Lock()
+			s.removeLocked(c, m.ID)
+			s.mu.Unlock()
+			delete(c.topics, m.ID)
+		}
+	default:
+		return closeFrame(4400, "Invalid message received")
+	}
+	return nil
+}
+
+// subscribe adds c to the topic named in query, whose name must be id.
+func (s *server) subscribe(c *conn, id, query string) error {
+	g := topicRe.FindStringSubmatch(query)
+	if g == nil || g[1] == "" {
+		return errNoTopic
+	}
+	var name string
+	if err := json.Unmarshal([]byte(`"`+g[1]+`"`), &name); err != nil {
+		return errNoTopic
+	}
+	if name != id {
+		return errIDNotTopic
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.topics[name]
+	if t == nil {
+		prefix, _ := json.Marshal(name)
+		t = &topic{prefix: append(append([]byte(`{"id":`), prefix...), `,"type":"next","payload":{"data":{"topic":`...)}
+		t.subs.Store(new([]*conn))
+		sub, err := s.nc.Subscribe(name, t.deliver)
+		if err != nil {
+			return err
+		}
+		t.sub = sub
+		s.topics[name] = t
+	}
+	next := append(*t.subs.Load(), c)
+	t.subs.Store(&next)
+	c.topics[name] = struct{}{}
+	return nil
+}
+
+// removeLocked drops c from topic name and unsubscribes the topic when it
+// was the last subscriber. server.mu must be held.
+func (s *server) removeLocked(c *conn, name string) {
+	t := s.topics[name]
+	if t == nil {
+		return
+	}
+	old := *t.subs.Load()
+	next := make([]*conn, 0, len(old))
+	for _, x := range old {
+		if x != c {
+			next = append(next, x)
+		}
+	}
+	if len(next) == 0 {
+		_ = t.sub.Unsubscribe()
+		delete(s.topics, name)
+	}
+	t.subs.Store(&next)
+}
+
+// deliver is the topic's NATS callback: one frame built once, one Write per
+// subscriber. It runs on the subscription's own goroutine, which owns
+// t.frame.
+func (t *topic) deliver(m *nats.Msg) {
+	n := len(t.prefix) + len(m.Data) + len(nextSuffix)
+	f := appendHeader(t.frame[:0], ws.OpText, n)
+	f = append(f, t.prefix...)
+	f = append(f, m.Data...)
+	f = append(f, nextSuffix...)
+	t.frame = f
+	for _, c := range *t.subs.Load() {
+		c.write(f)
+	}
+}
+
+// appendHeader appends an unmasked final-frame header for a payload of n
+// bytes.
+func appendHeader(dst []byte, op ws.OpCode, n int) []byte {
+	dst = append(dst, 0x80|byte(op))
+	switch {
+	case n <= 125:
+		return append(dst, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(dst, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
+	}
+}
+
+// appendFrame appends a whole unmasked final frame carrying p.
+func appendFrame(dst []byte, op ws.OpCode, p []byte) []byte {
+	return append(appendHeader(dst, op, len(p)), p...)
+}
+
+// closeFrame returns a close frame with code and reason (at most 123 bytes).
+func closeFrame(code ws.StatusCode, reason string) []byte {
+	if len(reason) > 123 {
+		reason = reason[:123]
+	}
+	return appendFrame(nil, ws.OpClose, ws.NewCloseFrameBody(code, reason))
+}
