@@ -41,6 +41,9 @@ func (s *Schema) Compile(req Request) (Operation, Errors) {
 		if errors.As(err, &g) {
 			e := fromGQLError(g)
 			e.Message = "Syntax Error: " + e.Message
+			if !strings.HasSuffix(e.Message, ".") {
+				e.Message += "."
+			}
 			return Operation{}, Errors{e}
 		}
 		return Operation{}, Errors{requestError("Syntax Error: " + err.Error())}
@@ -67,8 +70,22 @@ func (s *Schema) Compile(req Request) (Operation, Errors) {
 	p := &planner{s: s, doc: doc, vars: vars}
 	groups := p.collectFields(s.schema.Subscription, op.SelectionSet, map[string]bool{}, nil)
 	if len(groups) != 1 {
-		return Operation{}, Errors{requestError(fmt.Sprintf(
-			"a subscription must select exactly one root field, this one selects %d", len(groups)), posLocation(op.Position)...)}
+		// graphql-js's SingleFieldSubscriptions wording; gqlparser's rule
+		// misses aliased and fragment-spread root fields.
+		name := "Anonymous Subscription"
+		if op.Name != "" {
+			name = "Subscription \"" + op.Name + "\""
+		}
+		if len(groups) == 0 {
+			return Operation{}, Errors{requestError(name+" must select exactly one top level field.", posLocation(op.Position)...)}
+		}
+		var locs []Location
+		for _, g := range groups[1:] {
+			for _, n := range g.nodes {
+				locs = append(locs, posLocation(n.Position)...)
+			}
+		}
+		return Operation{}, Errors{requestError(name+" must select only one top level field.", locs...)}
 	}
 	g := groups[0]
 	root, ok := p.buildField(s.schema.Subscription, g.key, g.nodes)

@@ -356,6 +356,15 @@ func appendInspect(dst []byte, v *fastjson.Value, depth int) []byte {
 		return append(dst, "undefined"...)
 	}
 	switch v.Type() {
+	case fastjson.TypeNumber:
+		f, _ := v.Float64()
+		switch {
+		case math.IsInf(f, 1):
+			return append(dst, "Infinity"...)
+		case math.IsInf(f, -1):
+			return append(dst, "-Infinity"...)
+		}
+		return appendJSNumber(dst, f)
 	case fastjson.TypeObject:
 		o, _ := v.Object()
 		if o.Len() == 0 {

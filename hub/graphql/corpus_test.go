@@ -1,0 +1,206 @@
+package graphql
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/valyala/fastjson"
+)
+
+// corpusSDL is the schema most differential cases run against.
+const corpusSDL = `
+scalar JSON
+enum Genre { FICTION SCIENCE HISTORY }
+interface Node { id: ID! }
+interface Media { title: String! year: Int }
+type Author implements Node { id: ID! name: String! born: Int books: [Book!] }
+type Book implements Node & Media {
+  id: ID!
+  title: String!
+  year: Int
+  genre: Genre
+  author: Author
+  rating: Float
+  tags: [String]
+  strictTags: [String!]
+  matrix: [[Int]]
+  strictMatrix: [[Int!]!]
+  available: Boolean
+  meta: JSON
+  chapters: [Chapter!]!
+  related: [Media]
+}
+type Chapter { n: Int! title: String! }
+type Film implements Node & Media { id: ID! title: String! year: Int director: Author minutes: Int }
+union SearchResult = Book | Author | Film
+type Scalars { i: Int f: Float s: String b: Boolean id: ID e: Genre nn: Int! ids: [ID] j: JSON }
+type Chain { val: Int! next: Chain inner: Chain! opt: Int }
+type Price { symbol: String! venue: String! bid: Float ask: Float }
+type Query { hub: String }
+type Subscription {
+  bookAdded(shelf: ID!): Book! @topic(subject: "books.{shelf}.added")
+  maybeBook(shelf: ID!): Book @topic(subject: "books.{shelf}.maybe")
+  node(id: ID!): Node @topic(subject: "nodes.{id}")
+  search(q: String!): [SearchResult] @topic(subject: "search.{q}")
+  media: [Media!]!
+  chain: Chain
+  strictChain: Chain!
+  scalars: Scalars
+  priceChanged(symbol: String!, venue: String = "XNAS"): Price @topic(subject: "prices.{venue}.{symbol}")
+  json: JSON
+  genre(g: Genre!): Genre @topic(subject: "genre.{g}")
+  numbers: [Int]
+  strictNumbers: [Int!]
+  grid: [[Int!]]!
+}
+`
+
+// corpusCase is one differential case: the operation is compiled by subhub
+// and executed by graphql-js with the root field resolving to event.
+type corpusCase struct {
+	name, sdl, query, op, vars, event string
+	// requestError: both must reject the request (validation, variables).
+	requestError bool
+}
+
+const bookEvent = `{"id":"b1","title":"Dune","year":1965,"genre":"FICTION","author":{"id":"a1","name":"Frank Herbert","born":1920},
+ "rating":4.5,"tags":["classic",null,"desert"],"strictTags":["a","b"],"matrix":[[1,2],[null],[]],"strictMatrix":[[1],[2,3]],
+ "available":true,"meta":{"isbn":"978-0441013593","pages":[1,2.5,"x"],"nested":{"ok":true,"none":null}},
+ "chapters":[{"n":1,"title":"Arrakis"},{"n":2,"title":"Paul"}],
+ "related":[{"__typename":"Film","id":"f1","title":"Dune (2021)","year":2021,"minutes":155},{"__typename":"Book","id":"b2","title":"Dune Messiah","year":1969}]}`
+
+func corpus() []corpusCase {
+	c := []corpusCase{
+		// Fields, aliases, missing fields.
+		{name: "fields", query: `subscription { bookAdded(shelf: "1") { id title year genre rating available } }`, event: bookEvent},
+		{name: "aliases", query: `subscription { b: bookAdded(shelf: "1") { name: title when: year id: id } }`, event: bookEvent},
+		{name: "missing nullable fields", query: `subscription { bookAdded(shelf: "1") { id title year genre author { name born } tags } }`, event: `{"id":"1","title":"T"}`},
+		{name: "missing non-null field", query: `subscription { maybeBook(shelf: "1") { id title year } }`, event: `{"id":"1","year":3}`},
+		{name: "missing non-null root", query: `subscription { bookAdded(shelf: "1") { id title } }`, event: `{"id":"1"}`},
+		{name: "null non-null root", query: `subscription { bookAdded(shelf: "1") { id } }`, event: `null`},
+		{name: "null nullable root", query: `subscription { maybeBook(shelf: "1") { id } }`, event: `null`},
+		{name: "absent event", query: `subscription { maybeBook(shelf: "1") { id } }`},
+		{name: "nested objects", query: `subscription { bookAdded(shelf: "1") { author { id name born books { title } } chapters { n title } } }`, event: bookEvent},
+		{name: "object is a number", query: `subscription { maybeBook(shelf: "1") { year genre } }`, event: `42`},
+		{name: "object is a string with non-null", query: `subscription { maybeBook(shelf: "1") { title } }`, event: `"str"`},
+		{name: "object is an array", query: `subscription { maybeBook(shelf: "1") { year } }`, event: `[1,2]`},
+		{name: "aliases same field different selections", query: `subscription { bookAdded(shelf: "1") { a: author { name } b: author { id born } author { name } } }`, event: bookEvent},
+		{name: "field merging", query: `subscription { bookAdded(shelf: "1") { author { name } author { id } ... on Book { author { born name } } title } }`, event: bookEvent},
+		{name: "duplicate keys first wins order", query: `subscription { bookAdded(shelf: "1") { title id title } }`, event: bookEvent},
+
+		// __typename everywhere.
+		{name: "typename root object", query: `subscription { bookAdded(shelf: "1") { __typename t: __typename author { __typename } } }`, event: bookEvent},
+		{name: "typename on non-object value", query: `subscription { maybeBook(shelf: "1") { __typename } }`, event: `true`},
+		{name: "typename interface", query: `subscription { node(id: "1") { __typename id } }`, event: `{"__typename":"Author","id":"a1"}`},
+		{name: "typename union list", query: `subscription { search(q: "x") { __typename } }`, event: `[{"__typename":"Book"},{"__typename":"Film"},{"__typename":"Author"}]`},
+
+		// Interfaces, unions and fragments on abstract types.
+		{name: "interface inline fragments", query: `subscription { node(id: "1") { id ... on Author { name } ... on Book { title year } } }`, event: `{"__typename":"Book","id":"b","title":"T","year":1}`},
+		{name: "interface missing typename", query: `subscription { node(id: "1") { id } }`, event: `{"id":"b"}`},
+		{name: "interface unknown typename", query: `subscription { node(id: "1") { id } }`, event: `{"__typename":"Nope","id":"b"}`},
+		{name: "interface impossible typename", query: `subscription { node(id: "1") { id } }`, event: `{"__typename":"Chapter","id":"b"}`},
+		{name: "interface non-object typename", query: `subscription { node(id: "1") { id } }`, event: `{"__typename":"Genre","id":"b"}`},
+		{name: "interface typename not a string", query: `subscription { node(id: "1") { id } }`, event: `{"__typename":5,"id":"b"}`},
+		{name: "union fragments", query: `subscription { search(q: "x") { ... on Book { title } ... on Author { name } ... on Film { title minutes } } }`,
+			event: `[{"__typename":"Book","title":"B"},{"__typename":"Author","name":"A"},{"__typename":"Film","title":"F","minutes":90},null]`},
+		{name: "union named fragments", query: `subscription { search(q: "x") { ...R } } fragment R on SearchResult { __typename ... on Media { title year } ...A } fragment A on Author { name born }`,
+			event: `[{"__typename":"Book","title":"B","year":1},{"__typename":"Author","name":"A","born":2},{"__typename":"Film","title":"F"}]`},
+		{name: "union bad member null in list", query: `subscription { search(q: "x") { __typename } }`, event: `[{"__typename":"Chapter"},{"__typename":"Book"}]`},
+		{name: "fragment on interface inside object", query: `subscription { bookAdded(shelf: "1") { ...M related { ...M ... on Film { minutes } } } } fragment M on Media { title year }`, event: bookEvent},
+		{name: "non-null list of interface", query: `subscription { media { title ... on Book { id } } }`, event: `[{"__typename":"Book","title":"B","id":"1"},{"__typename":"Film","title":"F"}]`},
+		{name: "non-null list of interface with null", query: `subscription { media { title } }`, event: `[{"__typename":"Book","title":"B"},null]`},
+		{name: "non-null list of interface bad typename", query: `subscription { media { title } }`, event: `[{"__typename":"Book","title":"B"},{"title":"x"}]`},
+		{name: "fragment spreads on object", query: `subscription { bookAdded(shelf: "1") { ...B ...B } } fragment B on Book { id title author { ...AU } } fragment AU on Author { name }`, event: bookEvent},
+		{name: "inline fragment without type", query: `subscription { bookAdded(shelf: "1") { ... { id } ... @include(if: true) { title } } }`, event: bookEvent},
+		{name: "root fragment", query: `subscription { ...S } fragment S on Subscription { bookAdded(shelf: "1") { id } }`, event: bookEvent},
+
+		// Non-null chains.
+		{name: "deep chain ok", query: `subscription { chain { val next { val next { val opt } } inner { val } } }`, event: `{"val":1,"next":{"val":2,"next":{"val":3,"opt":4},"inner":{"val":0}},"inner":{"val":5}}`},
+		{name: "deep chain propagate to nullable next", query: `subscription { chain { val next { val inner { inner { val } } } } }`, event: `{"val":1,"next":{"val":2,"inner":{"inner":{"val":null}}}}`},
+		{name: "deep chain propagate to root nullable", query: `subscription { chain { val inner { inner { val } } } }`, event: `{"val":1,"inner":{"inner":{}}}`},
+		{name: "deep chain propagate to non-null root", query: `subscription { strictChain { val inner { inner { val } } } }`, event: `{"val":1,"inner":{"inner":{"val":"x"}}}`},
+		{name: "chain sibling errors before failing field", query: `subscription { chain { next { opt val } } }`, event: `{"next":{"opt":"bad","val":null}}`},
+		{name: "chain sibling errors after failing field", query: `subscription { chain { next { val opt } } }`, event: `{"next":{"val":null,"opt":"bad"}}`},
+
+		// Lists.
+		{name: "nullable list items", query: `subscription { bookAdded(shelf: "1") { tags } }`, event: `{"tags":["a",null,"c"]}`},
+		{name: "non-null list items with null", query: `subscription { maybeBook(shelf: "1") { strictTags title } }`, event: `{"strictTags":["a",null],"title":"t"}`},
+		{name: "list of lists", query: `subscription { bookAdded(shelf: "1") { matrix strictMatrix } }`, event: `{"title":"t","matrix":[[1,null],null,[]],"strictMatrix":[[1,2],[3]]}`},
+		{name: "list of lists inner null", query: `subscription { bookAdded(shelf: "1") { title strictMatrix } }`, event: `{"title":"t","strictMatrix":[[1],[2,null]]}`},
+		{name: "list of lists inner list null", query: `subscription { bookAdded(shelf: "1") { title strictMatrix } }`, event: `{"title":"t","strictMatrix":[[1],null]}`},
+		{name: "root list of lists", query: `subscription { grid }`, event: `[[1,2],null,[3]]`},
+		{name: "root list of lists item null", query: `subscription { grid }`, event: `[[1,null]]`},
+		{name: "list expected got scalar", query: `subscription { bookAdded(shelf: "1") { title tags } }`, event: `{"title":"t","tags":"abc"}`},
+		{name: "list expected got object", query: `subscription { numbers }`, event: `{"a":1}`},
+		{name: "non-null list of objects", query: `subscription { bookAdded(shelf: "1") { chapters { n title } } }`, event: `{"chapters":[{"n":1,"title":"a"},{"n":"x","title":"b"}]}`},
+		{name: "root scalar list coercion", query: `subscription { numbers }`, event: `[1,"2",3.0,true,"x",1.5,null]`},
+		{name: "root strict scalar list", query: `subscription { strictNumbers }`, event: `[1,"nope",3]`},
+
+		// Scalar coercion.
+		{name: "int coercion", query: `subscription { numbers }`, event: `[2147483647,-2147483648,2147483648,-2147483649,3.0,"42"," 7 ","0x10","1e3","",false,1e400]`},
+		{name: "int from strings", query: `subscription { numbers }`, event: `["-0","+5","0b101","0o17","Infinity","5.","abc","  "]`},
+		{name: "int messages", query: `subscription { scalars { i } }`, event: `{"i":3000000000}`},
+		{name: "int non-integer message", query: `subscription { scalars { i } }`, event: `{"i":"abc"}`},
+		{name: "float coercion", query: `subscription { scalars { f } }`, event: `{"f":1}`},
+		{name: "float from string", query: `subscription { scalars { f } }`, event: `{"f":"2.5e3"}`},
+		{name: "float from bool", query: `subscription { scalars { f } }`, event: `{"f":true}`},
+		{name: "validation aliased root fields", query: `subscription { a: scalars { f } b: scalars { f } }`, requestError: true},
+		{name: "float bad", query: `subscription { scalars { f i } }`, event: `{"f":"x","i":1.5}`},
+		{name: "string coercion", query: `subscription { scalars { s } }`, event: `{"s":true}`},
+		{name: "string from numbers", query: `subscription { scalars { s } }`, event: `{"s":1e21}`},
+		{name: "string from small float", query: `subscription { scalars { s f } }`, event: `{"s":1.5e-7,"f":0.000001}`},
+		{name: "string from object", query: `subscription { scalars { s } }`, event: `{"s":{"a":1}}`},
+		{name: "string escapes", query: `subscription { scalars { s } }`, event: `{"s":"line\nbreak \"quoted\" \\ \u0001 \u00e9 \ud83d\ude00 \u2028"}`},
+		{name: "boolean coercion", query: `subscription { a: scalars { b } }`, event: `{"b":0}`},
+		{name: "boolean from number", query: `subscription { scalars { b } }`, event: `{"b":-2.5}`},
+		{name: "boolean from string", query: `subscription { scalars { b s } }`, event: `{"b":"true","s":"ok"}`},
+		{name: "id coercion", query: `subscription { scalars { id ids } }`, event: `{"id":123,"ids":["a",5,1e21,1.5,true,null]}`},
+		{name: "enum ok", query: `subscription { scalars { e } }`, event: `{"e":"SCIENCE"}`},
+		{name: "enum bad", query: `subscription { scalars { e i } }`, event: `{"e":"POETRY","i":1}`},
+		{name: "enum non-string", query: `subscription { scalars { e } }`, event: `{"e":1}`},
+		{name: "non-null scalar null", query: `subscription { scalars { i nn } }`, event: `{"i":1,"nn":null}`},
+		{name: "validation two root fields", query: `subscription { scalars { j } bookAdded: scalars { j } }`, requestError: true},
+		{name: "custom scalar values", query: `subscription { scalars { j } }`, event: `{"j":{"a":[1,2.50,{"b":null}],"c":"\u00e9","d":1E2,"e":-0}}`},
+		{name: "custom scalar root", query: `subscription { json }`, event: `[true,false,null,"x",{"y":{}}]`},
+		{name: "enum root", query: `subscription { genre(g: HISTORY) }`, event: `"HISTORY"`},
+
+		// Directives and variables.
+		{name: "skip include literals", query: `subscription { bookAdded(shelf: "1") { id @skip(if: true) title @include(if: false) year @include(if: true) genre @skip(if: false) } }`, event: bookEvent},
+		{name: "skip include variables", query: `subscription($withAuthor: Boolean!, $noTitle: Boolean = true) { bookAdded(shelf: "1") { id title @skip(if: $noTitle) author @include(if: $withAuthor) { name } } }`, vars: `{"withAuthor":true}`, event: bookEvent},
+		{name: "skip include variables false", query: `subscription($withAuthor: Boolean!, $noTitle: Boolean = true) { bookAdded(shelf: "1") { id title @skip(if: $noTitle) author @include(if: $withAuthor) { name } } }`, vars: `{"withAuthor":false,"noTitle":false}`, event: bookEvent},
+		{name: "skip on fragments", query: `subscription($s: Boolean!) { bookAdded(shelf: "1") { ...F @skip(if: $s) ... on Book @include(if: $s) { year } id } } fragment F on Book { title }`, vars: `{"s":true}`, event: bookEvent},
+		{name: "skip on merged field", query: `subscription { bookAdded(shelf: "1") { title @skip(if: true) title } }`, event: bookEvent},
+		{name: "variables in arguments", query: `subscription S($shelf: ID!) { bookAdded(shelf: $shelf) { id } }`, vars: `{"shelf":7}`, event: bookEvent},
+		{name: "operation name selects", query: `subscription A { bookAdded(shelf: "1") { id } } subscription B { bookAdded(shelf: "2") { title } }`, op: "B", event: bookEvent},
+
+		// Request errors.
+		{name: "validation unknown field", query: `subscription { bookAdded(shelf: "1") { nope } }`, requestError: true},
+		{name: "validation multiple root fields", query: `subscription { chain { val } scalars { i } }`, requestError: true},
+		{name: "validation missing argument", query: `subscription { bookAdded { id } }`, requestError: true},
+		{name: "validation leaf selection", query: `subscription { bookAdded(shelf: "1") }`, requestError: true},
+		{name: "syntax error", query: `subscription { bookAdded(shelf: "1") { id }`, requestError: true},
+		{name: "variable not provided", query: `subscription($s: ID!) { bookAdded(shelf: $s) { id } }`, vars: `{}`, requestError: true},
+		{name: "variable null", query: `subscription($s: ID!) { bookAdded(shelf: $s) { id } }`, vars: `{"s":null}`, requestError: true},
+		{name: "variable wrong type", query: `subscription($s: ID!, $b: Boolean!, $g: Genre!) { bookAdded(shelf: $s) { id @include(if: $b) genre @skip(if: $b) } genre(g: $g) }`, vars: `{"s":1.5}`, requestError: true},
+		{name: "variable bad int", query: `subscription($b: Boolean!, $i: Int) { bookAdded(shelf: "1") { id @include(if: $b) } }`, vars: `{"b":"yes","i":"5"}`, requestError: true},
+		{name: "variable bad enum", query: `subscription($g: Genre!) { genre(g: $g) }`, vars: `{"g":"POETRY"}`, requestError: true},
+		{name: "unknown operation", query: `subscription A { bookAdded(shelf: "1") { id } }`, op: "Nope", event: bookEvent, requestError: true},
+		{name: "operation name required", query: `subscription A { bookAdded(shelf: "1") { id } } subscription B { chain { val } }`, requestError: true},
+	}
+	for i := range c {
+		if c[i].sdl == "" {
+			c[i].sdl = corpusSDL
+		}
+	}
+	return c
+}
+
+func parseEvent(t testing.TB, s string) *fastjson.Value {
+	t.Helper()
+	if s == "" {
+		return nil
+	}
+	v, err := fastjson.Parse(s)
+	require.NoError(t, err)
+	return v
+}
