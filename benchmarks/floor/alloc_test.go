@@ -28,22 +28,23 @@ func (c *countConn) SetWriteDeadline(time.Time) error { return nil }
 
 func TestDeliverIsOneAllocationFreeWritePerSubscriber(t *testing.T) {
 	const subs = 50
-	tp := &topic{prefix: []byte(`{"id":"lt.0","type":"next","payload":{"data":{"topic":`)}
+	tp := &topic{name: "lt.0", prefix: nextPrefix("lt.0")}
 	cc := make([]*countConn, subs)
-	list := make([]*conn, subs)
+	list := make([]subscriber, subs)
 	for i := range cc {
 		cc[i] = &countConn{}
-		list[i] = &conn{nc: cc[i]}
+		list[i] = subscriber{c: &conn{nc: cc[i]}, id: "lt.0"}
 	}
+	list[7].id, list[7].prefix = "lt.0#c12", nextPrefix("lt.0#c12")
 	tp.subs.Store(&list)
 	msg := &nats.Msg{Subject: "lt.0", Data: []byte(`{"seq":1,"ts":1764770000000000000,"pad":"abcdefgh"}`)}
-	tp.deliver(msg) // grows the scratch frame once
+	tp.deliver(msg) // grows the scratch frames once
 
 	allocs := testing.AllocsPerRun(100, func() { tp.deliver(msg) })
 	require.Zero(t, allocs)
-	frameLen := 2 + len(tp.prefix) + len(msg.Data) + len(nextSuffix)
-	for _, c := range cc {
-		require.Equal(t, 102, c.writes)
+	for i, c := range cc {
+		frameLen := 2 + len(nextPrefix(list[i].id)) + len(msg.Data) + len(nextSuffix)
+		require.Equal(t, 102, c.writes, "one write per delivery")
 		require.Equal(t, 102*frameLen, c.bytes)
 	}
 }

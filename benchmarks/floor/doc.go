@@ -7,9 +7,11 @@
 // It speaks just enough graphql-transport-ws for the load tool
 // (connection_init → connection_ack, subscribe, complete, ping → pong,
 // WebSocket ping and close) and supports only the subscription
-// topic(name: "T") with operation id equal to T, which is what the load tool
-// uses for the first subscription of a topic on a connection; any other id is
-// answered with an error message.
+// topic(name: "T"). The fast path is for operation id equal to T, which is
+// what the load tool uses for the first subscription of a topic on a
+// connection: all of them share one frame. Subscriptions with another id
+// (the load tool's churn and repeated topics) still work, each getting a
+// frame built for it, so the floor is correct in every scenario.
 //
 // Concurrency model: one reader goroutine per connection handles client
 // messages and the subscriber registry (server.mu). Each topic has one NATS

@@ -48,15 +48,26 @@ type server struct {
 
 // topic is one NATS subject with its local subscribers.
 type topic struct {
+	name string
 	// subs is the subscriber list, replaced copy-on-write under server.mu:
 	// appends may reuse spare capacity (readers never look past their
 	// length), removals always build a fresh array.
-	subs atomic.Pointer[[]*conn]
+	subs atomic.Pointer[[]subscriber]
 	sub  *nats.Subscription
 	// prefix is `{"id":"T","type":"next","payload":{"data":{"topic":`.
 	prefix []byte
-	// frame is scratch owned by the NATS callback goroutine.
-	frame []byte
+	// frame and own are scratch owned by the NATS callback goroutine: the
+	// shared frame and the frame of a subscriber with its own id.
+	frame, own []byte
+}
+
+// subscriber is one subscription of a topic. prefix is nil when the
+// operation id is the topic name (the shared frame serves it); otherwise it
+// is the subscriber's own next-message prefix and its frame is built for it.
+type subscriber struct {
+	c      *conn
+	id     string
+	prefix []byte
 }
 
 // conn is one WebSocket connection. Its reader goroutine owns inited and
@@ -65,7 +76,7 @@ type topic struct {
 type conn struct {
 	nc     net.Conn
 	inited bool
-	topics map[string]struct{} // subscribed topic names (= operation ids)
+	topics map[string]string // operation id → topic name
 	dead   atomic.Bool
 }
 
@@ -110,7 +121,7 @@ func (s *server) handle(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	c := &conn{nc: nc, topics: make(map[string]struct{})}
+	c := &conn{nc: nc, topics: make(map[string]string)}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
@@ -120,8 +131,8 @@ func (s *server) handle(nc net.Conn) {
 	}
 	c.kill()
 	s.mu.Lock()
-	for name := range c.topics {
-		s.removeLocked(c, name)
+	for id, name := range c.topics {
+		s.removeLocked(c, id, name)
 	}
 	delete(s.conns, c)
 	s.mu.Unlock()
@@ -215,9 +226,9 @@ func (s *server) handleText(c *conn, p []byte) []byte {
 			c.write(appendFrame(nil, ws.OpText, e))
 		}
 	case "complete":
-		if _, ok := c.topics[m.ID]; ok {
+		if name, ok := c.topics[m.ID]; ok {
 			s.mu.Lock()
-			s.removeLocked(c, m.ID)
+			s.removeLocked(c, m.ID, name)
 			s.mu.Unlock()
 			delete(c.topics, m.ID)
 		}
@@ -227,7 +238,7 @@ func (s *server) handleText(c *conn, p []byte) []byte {
 	return nil
 }
 
-// subscribe adds c to the topic named in query, whose name must be id.
+// subscribe adds operation id of c to the topic named in query.
 func (s *server) subscribe(c *conn, id, query string) error {
 	g := topicRe.FindStringSubmatch(query)
 	if g == nil || g[1] == "" {
@@ -237,16 +248,12 @@ func (s *server) subscribe(c *conn, id, query string) error {
 	if err := json.Unmarshal([]byte(`"`+g[1]+`"`), &name); err != nil {
 		return errNoTopic
 	}
-	if name != id {
-		return errIDNotTopic
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.topics[name]
 	if t == nil {
-		prefix, _ := json.Marshal(name)
-		t = &topic{prefix: append(append([]byte(`{"id":`), prefix...), `,"type":"next","payload":{"data":{"topic":`...)}
-		t.subs.Store(new([]*conn))
+		t = &topic{name: name, prefix: nextPrefix(name)}
+		t.subs.Store(new([]subscriber))
 		sub, err := s.nc.Subscribe(name, t.deliver)
 		if err != nil {
 			return err
@@ -254,23 +261,33 @@ func (s *server) subscribe(c *conn, id, query string) error {
 		t.sub = sub
 		s.topics[name] = t
 	}
-	next := append(*t.subs.Load(), c)
+	sb := subscriber{c: c, id: id}
+	if id != name {
+		sb.prefix = nextPrefix(id)
+	}
+	next := append(*t.subs.Load(), sb)
 	t.subs.Store(&next)
-	c.topics[name] = struct{}{}
+	c.topics[id] = name
 	return nil
 }
 
-// removeLocked drops c from topic name and unsubscribes the topic when it
-// was the last subscriber. server.mu must be held.
-func (s *server) removeLocked(c *conn, name string) {
+// nextPrefix returns `{"id":<id>,"type":"next","payload":{"data":{"topic":`.
+func nextPrefix(id string) []byte {
+	q, _ := json.Marshal(id)
+	return append(append([]byte(`{"id":`), q...), `,"type":"next","payload":{"data":{"topic":`...)
+}
+
+// removeLocked drops operation id of c from topic name and unsubscribes
+// the topic when it was the last subscriber. server.mu must be held.
+func (s *server) removeLocked(c *conn, id, name string) {
 	t := s.topics[name]
 	if t == nil {
 		return
 	}
 	old := *t.subs.Load()
-	next := make([]*conn, 0, len(old))
+	next := make([]subscriber, 0, len(old))
 	for _, x := range old {
-		if x != c {
+		if x.c != c || x.id != id {
 			next = append(next, x)
 		}
 	}
@@ -283,17 +300,25 @@ func (s *server) removeLocked(c *conn, name string) {
 
 // deliver is the topic's NATS callback: one frame built once, one Write per
 // subscriber. It runs on the subscription's own goroutine, which owns
-// t.frame.
+// t.frame and t.own.
 func (t *topic) deliver(m *nats.Msg) {
-	n := len(t.prefix) + len(m.Data) + len(nextSuffix)
-	f := appendHeader(t.frame[:0], ws.OpText, n)
-	f = append(f, t.prefix...)
-	f = append(f, m.Data...)
-	f = append(f, nextSuffix...)
-	t.frame = f
-	for _, c := range *t.subs.Load() {
-		c.write(f)
+	t.frame = appendNext(t.frame[:0], t.prefix, m.Data)
+	for _, sb := range *t.subs.Load() {
+		if sb.prefix == nil {
+			sb.c.write(t.frame)
+			continue
+		}
+		t.own = appendNext(t.own[:0], sb.prefix, m.Data)
+		sb.c.write(t.own)
 	}
+}
+
+// appendNext appends the text frame of a next message: prefix, data, "}}}".
+func appendNext(dst, prefix, data []byte) []byte {
+	dst = appendHeader(dst, ws.OpText, len(prefix)+len(data)+len(nextSuffix))
+	dst = append(dst, prefix...)
+	dst = append(dst, data...)
+	return append(dst, nextSuffix...)
 }
 
 // appendHeader appends an unmasked final-frame header for a payload of n
