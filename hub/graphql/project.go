@@ -3,6 +3,7 @@ package graphql
 import (
 	"fmt"
 	"math"
+	"strings"
 	"unsafe"
 
 	"github.com/valyala/fastjson"
@@ -19,13 +20,14 @@ import (
 // lazily unescaped by fastjson) during the call, so it must not be used by
 // another goroutine meanwhile.
 func (p *Plan) AppendResult(dst []byte, event *fastjson.Value) []byte {
+	var stack [32]pathElem
 	x := execution{schema: p.schema}
 	dst = append(dst, `{"data":`...)
 	mark := len(dst)
 	dst = append(dst, p.head...)
-	seg := pathSeg{key: p.rootKey, index: -1}
+	path := append(stack[:0], pathElem{key: p.rootKey, index: -1})
 	var ok bool
-	dst, ok = x.complete(dst, event, &p.root, 0, &seg)
+	dst, ok = x.complete(dst, event, &p.root, 0, path)
 	if ok {
 		dst = append(dst, '}')
 	} else {
@@ -44,29 +46,28 @@ type execution struct {
 	errs   Errors
 }
 
-// pathSeg is one response path element, linked to its parent on the stack;
-// it is turned into a []any only when an error is raised.
-type pathSeg struct {
-	parent *pathSeg
-	key    string
-	index  int // list index, or -1 for key
+// pathElem is one response path element; it becomes a []any element only
+// when an error is raised.
+type pathElem struct {
+	key   string
+	index int // list index, or -1 for key
 }
 
-func (x *execution) fail(f *field, p *pathSeg, msg string) {
-	n := 0
-	for s := p; s != nil; s = s.parent {
-		n++
-	}
-	path := make([]any, n)
-	for s := p; s != nil; s = s.parent {
-		n--
-		if s.index >= 0 {
-			path[n] = s.index
+// fail records a field error at path. path is the response path of the value
+// being completed, passed down by value and backed by an array on
+// AppendResult's stack unless the plan nests deeper.
+func (x *execution) fail(f *field, path []pathElem, msg string) {
+	out := make([]any, len(path))
+	for i, e := range path {
+		if e.index >= 0 {
+			out[i] = e.index
 		} else {
-			path[n] = s.key
+			// A copy, so that no pointer flows from path to the heap:
+			// that would move AppendResult's stack array to the heap.
+			out[i] = strings.Clone(e.key)
 		}
 	}
-	x.errs = append(x.errs, &Error{Message: msg, Locations: f.locs, Path: path})
+	x.errs = append(x.errs, &Error{Message: msg, Locations: f.locs, Path: out})
 }
 
 func isNull(v *fastjson.Value) bool { return v == nil || v.Type() == fastjson.TypeNull }
@@ -74,11 +75,11 @@ func isNull(v *fastjson.Value) bool { return v == nil || v.Type() == fastjson.Ty
 // complete is CompleteValue for level lvl of f's type. ok is false when the
 // value is a null that must propagate to the parent (the error is already
 // recorded); dst is then truncated to its length on entry.
-func (x *execution) complete(dst []byte, v *fastjson.Value, f *field, lvl int, p *pathSeg) ([]byte, bool) {
+func (x *execution) complete(dst []byte, v *fastjson.Value, f *field, lvl int, path []pathElem) ([]byte, bool) {
 	nonNull := f.nonNull[lvl]
 	if isNull(v) {
 		if nonNull {
-			x.fail(f, p, "Cannot return null for non-nullable field "+f.owner+".")
+			x.fail(f, path, "Cannot return null for non-nullable field "+f.owner+".")
 			return dst, false
 		}
 		return append(dst, "null"...), true
@@ -86,9 +87,9 @@ func (x *execution) complete(dst []byte, v *fastjson.Value, f *field, lvl int, p
 	mark := len(dst)
 	var ok bool
 	if lvl < len(f.nonNull)-1 {
-		dst, ok = x.completeList(dst, v, f, lvl, p)
+		dst, ok = x.completeList(dst, v, f, lvl, path)
 	} else {
-		dst, ok = x.completeNamed(dst, v, f, p)
+		dst, ok = x.completeNamed(dst, v, f, path)
 	}
 	if ok {
 		return dst, true
@@ -100,9 +101,9 @@ func (x *execution) complete(dst []byte, v *fastjson.Value, f *field, lvl int, p
 	return append(dst, "null"...), true
 }
 
-func (x *execution) completeList(dst []byte, v *fastjson.Value, f *field, lvl int, p *pathSeg) ([]byte, bool) {
+func (x *execution) completeList(dst []byte, v *fastjson.Value, f *field, lvl int, path []pathElem) ([]byte, bool) {
 	if v.Type() != fastjson.TypeArray {
-		x.fail(f, p, "Expected Iterable, but did not find one for field \""+f.owner+"\".")
+		x.fail(f, path, "Expected Iterable, but did not find one for field \""+f.owner+"\".")
 		return dst, false
 	}
 	items, _ := v.Array()
@@ -111,25 +112,24 @@ func (x *execution) completeList(dst []byte, v *fastjson.Value, f *field, lvl in
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		seg := pathSeg{parent: p, index: i}
 		var ok bool
-		if dst, ok = x.complete(dst, item, f, lvl+1, &seg); !ok {
+		if dst, ok = x.complete(dst, item, f, lvl+1, append(path, pathElem{index: i})); !ok {
 			return dst, false
 		}
 	}
 	return append(dst, ']'), true
 }
 
-func (x *execution) completeNamed(dst []byte, v *fastjson.Value, f *field, p *pathSeg) ([]byte, bool) {
+func (x *execution) completeNamed(dst []byte, v *fastjson.Value, f *field, path []pathElem) ([]byte, bool) {
 	switch f.kind {
 	case kindObject:
-		return x.completeObject(dst, v, f.sel, p)
+		return x.completeObject(dst, v, f.sel, path)
 	case kindAbstract:
-		sel := x.resolveType(v, f, p)
+		sel := x.resolveType(v, f, path)
 		if sel == nil {
 			return dst, false
 		}
-		return x.completeObject(dst, v, sel, p)
+		return x.completeObject(dst, v, sel, path)
 	case kindCustom:
 		return appendValue(dst, v), true
 	case kindTypename:
@@ -137,13 +137,13 @@ func (x *execution) completeNamed(dst []byte, v *fastjson.Value, f *field, p *pa
 	}
 	out, ok := serializeLeaf(dst, v, f)
 	if !ok {
-		x.fail(f, p, leafError(v, f))
+		x.fail(f, path, leafError(v, f))
 		return dst, false
 	}
 	return out, true
 }
 
-func (x *execution) completeObject(dst []byte, v *fastjson.Value, sel *selSet, p *pathSeg) ([]byte, bool) {
+func (x *execution) completeObject(dst []byte, v *fastjson.Value, sel *selSet, path []pathElem) ([]byte, bool) {
 	// graphql-js reads properties of any non-null value; only objects have
 	// the fields (other values leave every field undefined).
 	var obj *fastjson.Object
@@ -165,9 +165,8 @@ func (x *execution) completeObject(dst []byte, v *fastjson.Value, sel *selSet, p
 		if obj != nil {
 			fv = obj.Get(sf.name)
 		}
-		seg := pathSeg{parent: p, key: sf.respKey, index: -1}
 		var ok bool
-		if dst, ok = x.complete(dst, fv, sf, 0, &seg); !ok {
+		if dst, ok = x.complete(dst, fv, sf, 0, append(path, pathElem{key: sf.respKey, index: -1})); !ok {
 			return dst, false
 		}
 	}
@@ -176,7 +175,7 @@ func (x *execution) completeObject(dst []byte, v *fastjson.Value, sel *selSet, p
 
 // resolveType is graphql-js's defaultTypeResolver: the value's own
 // __typename names its object type. It returns nil after recording an error.
-func (x *execution) resolveType(v *fastjson.Value, f *field, p *pathSeg) *selSet {
+func (x *execution) resolveType(v *fastjson.Value, f *field, path []pathElem) *selSet {
 	var tn []byte
 	if v.Type() == fastjson.TypeObject {
 		if t := v.Get("__typename"); t != nil && t.Type() == fastjson.TypeString {
@@ -184,7 +183,7 @@ func (x *execution) resolveType(v *fastjson.Value, f *field, p *pathSeg) *selSet
 		}
 	}
 	if tn == nil {
-		x.fail(f, p, fmt.Sprintf("Abstract type \"%s\" must resolve to an Object type at runtime for field \"%s\". Either the \"%s\" type should provide a \"resolveType\" function or each possible type should provide an \"isTypeOf\" function.", f.named, f.owner, f.named))
+		x.fail(f, path, fmt.Sprintf("Abstract type \"%s\" must resolve to an Object type at runtime for field \"%s\". Either the \"%s\" type should provide a \"resolveType\" function or each possible type should provide an \"isTypeOf\" function.", f.named, f.owner, f.named))
 		return nil
 	}
 	for i := range f.cases {
@@ -195,11 +194,11 @@ func (x *execution) resolveType(v *fastjson.Value, f *field, p *pathSeg) *selSet
 	def := x.schema.Types[string(tn)]
 	switch {
 	case def == nil:
-		x.fail(f, p, fmt.Sprintf("Abstract type \"%s\" was resolved to a type \"%s\" that does not exist inside the schema.", f.named, tn))
+		x.fail(f, path, fmt.Sprintf("Abstract type \"%s\" was resolved to a type \"%s\" that does not exist inside the schema.", f.named, tn))
 	case def.Kind != ast.Object:
-		x.fail(f, p, fmt.Sprintf("Abstract type \"%s\" was resolved to a non-object type \"%s\".", f.named, tn))
+		x.fail(f, path, fmt.Sprintf("Abstract type \"%s\" was resolved to a non-object type \"%s\".", f.named, tn))
 	default:
-		x.fail(f, p, fmt.Sprintf("Runtime Object type \"%s\" is not a possible type for \"%s\".", tn, f.named))
+		x.fail(f, path, fmt.Sprintf("Runtime Object type \"%s\" is not a possible type for \"%s\".", tn, f.named))
 	}
 	return nil
 }
