@@ -2,6 +2,8 @@ package loadtest
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net"
 	"regexp"
 	"strconv"
@@ -37,7 +39,8 @@ type faults struct {
 	delay        time.Duration // deliver at ts+delay
 	closeAfter   int           // close the connection with closeCode after this many subscribes
 	closeCode    ws.StatusCode
-	rejectEvery  int // answer every n-th upgrade with HTTP 403
+	rejectEvery  int  // answer every n-th upgrade with HTTP 403
+	fragment     bool // send a ping before every message and split messages into two fragments
 }
 
 // fakeServer speaks graphql-transport-ws and graphql-ws, relaying NATS
@@ -50,6 +53,9 @@ type fakeServer struct {
 	url     string
 	subs    atomic.Int64
 	upgrade atomic.Int64
+	pings   atomic.Int64
+	pongs   atomic.Int64
+	remotes sync.Map // remote IP string -> *atomic.Int64
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
@@ -110,6 +116,9 @@ type clientMsg struct {
 
 func (fs *fakeServer) serve(c net.Conn) {
 	defer c.Close()
+	ip := c.RemoteAddr().(*net.TCPAddr).IP.String()
+	cnt, _ := fs.remotes.LoadOrStore(ip, new(atomic.Int64))
+	cnt.(*atomic.Int64).Add(1)
 	n := fs.upgrade.Add(1)
 	var proto string
 	u := ws.Upgrader{Protocol: func(p []byte) bool {
@@ -129,7 +138,17 @@ func (fs *fakeServer) serve(c net.Conn) {
 	send := func(b []byte) {
 		wmu.Lock()
 		defer wmu.Unlock()
-		_ = wsutil.WriteServerText(c, b)
+		if !fs.f.fragment {
+			_ = wsutil.WriteServerText(c, b)
+			return
+		}
+		fs.pings.Add(1)
+		_ = ws.WriteFrame(c, ws.NewPingFrame([]byte("p")))
+		half := len(b) / 2
+		_ = ws.WriteHeader(c, ws.Header{OpCode: ws.OpText, Length: int64(half)})
+		_, _ = c.Write(b[:half])
+		_ = ws.WriteHeader(c, ws.Header{Fin: true, OpCode: ws.OpContinuation, Length: int64(len(b) - half)})
+		_, _ = c.Write(b[half:])
 	}
 	subs := map[string]*nats.Subscription{}
 	defer func() {
@@ -143,7 +162,7 @@ func (fs *fakeServer) serve(c net.Conn) {
 	}
 	subscribes := 0
 	for {
-		b, err := wsutil.ReadClientText(c)
+		b, err := fs.readText(c)
 		if err != nil {
 			return
 		}
@@ -226,5 +245,34 @@ func (fs *fakeServer) relay(prefix []byte, send func([]byte)) nats.MsgHandler {
 			send(b)
 		}
 		held = held[:0]
+	}
+}
+
+// readText returns the next text message of a client, counting pongs. It
+// insists on masked client frames (RFC 6455 section 5.1).
+func (fs *fakeServer) readText(c net.Conn) ([]byte, error) {
+	for {
+		h, err := ws.ReadHeader(c)
+		if err != nil {
+			return nil, err
+		}
+		if !h.Masked {
+			return nil, errors.New("unmasked client frame")
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(c, payload); err != nil {
+			return nil, err
+		}
+		ws.Cipher(payload, h.Mask, 0)
+		switch h.OpCode {
+		case ws.OpPong:
+			if string(payload) == "p" {
+				fs.pongs.Add(1)
+			}
+		case ws.OpClose:
+			return nil, io.EOF
+		case ws.OpText:
+			return payload, nil
+		}
 	}
 }

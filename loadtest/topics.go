@@ -48,7 +48,7 @@ func (ts *topicSet) pick(stream, n uint64) int {
 	if ts.cdf == nil {
 		return int(n % uint64(len(ts.names)))
 	}
-	u := float64(splitmix64(ts.seed^(stream<<56)^n)>>11) / (1 << 53)
+	u := float64(splitmix64(splitmix64(ts.seed+stream*0x632be59bd9b4e019)+n)>>11) / (1 << 53)
 	k := sort.SearchFloat64s(ts.cdf, u)
 	if k >= len(ts.cdf) {
 		k = len(ts.cdf) - 1
