@@ -29,7 +29,7 @@ func viewBytes(b []byte) any {
 	return string(b)
 }
 
-func view(m *ClientMessage) msgView {
+func msgViewOf(m *ClientMessage) msgView {
 	return msgView{
 		Type:          m.Type,
 		ID:            viewBytes(m.ID),
@@ -60,7 +60,7 @@ var errUnknownTypeOracle = errors.New("unknown type")
 // absentMark stands for a field that must be nil.
 type absentMark struct{}
 
-func decodeJSON(t testing.TB, b []byte) any {
+func oracleDecode(t testing.TB, b []byte) any {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -69,8 +69,8 @@ func decodeJSON(t testing.TB, b []byte) any {
 	return v
 }
 
-// jsonNesting returns the deepest nesting of arrays and objects in valid JSON.
-func jsonNesting(b []byte) int {
+// oracleNesting returns the deepest nesting of arrays and objects in valid JSON.
+func oracleNesting(b []byte) int {
 	depth, maxDepth, inStr := 0, 0, false
 	for i := 0; i < len(b); i++ {
 		c := b[i]
@@ -101,10 +101,10 @@ func oracle(t testing.TB, proto Protocol, data []byte) oracleResult {
 	if !utf8.Valid(data) {
 		return oracleResult{err: ErrInvalidUTF8}
 	}
-	if !json.Valid(data) || jsonNesting(data) > jsonMaxDepth {
+	if !json.Valid(data) || oracleNesting(data) > jsonMaxDepth {
 		return oracleResult{err: ErrInvalidMessage}
 	}
-	obj, isObj := decodeJSON(t, data).(map[string]any)
+	obj, isObj := oracleDecode(t, data).(map[string]any)
 	if !isObj {
 		return oracleResult{err: ErrNotObject}
 	}
@@ -243,7 +243,7 @@ func checkAgainstOracle(t testing.TB, p *Parser, proto Protocol, data []byte) {
 		} else {
 			require.ErrorIs(t, err, want.err, "input %q", data)
 		}
-		require.Equal(t, msgView{ID: want.id}, view(&m), "input %q", data)
+		require.Equal(t, msgView{ID: want.id}, msgViewOf(&m), "input %q", data)
 		return
 	}
 	require.NoError(t, err, "input %q", data)
@@ -256,7 +256,7 @@ func checkAgainstOracle(t testing.TB, p *Parser, proto Protocol, data []byte) {
 		}
 		require.NotNil(t, got, "%s of %q", name, data)
 		require.Equal(t, byte('{'), got[0], "%s of %q", name, data)
-		require.Equal(t, want, decodeJSON(t, got), "%s of %q", name, data)
+		require.Equal(t, want, oracleDecode(t, got), "%s of %q", name, data)
 	}
 	checkRaw("payload", want.payload, m.Payload)
 	checkRaw("variables", want.variables, m.Variables)

@@ -17,23 +17,23 @@ type parseCase struct {
 	reason string
 }
 
-func str(s string) any { return s }
+func strv(s string) any { return s }
 
 var parseCases = []parseCase{
 	// graphql-transport-ws: connection_init, ping, pong.
 	{name: "init", proto: ProtoTransportWS, in: `{"type":"connection_init"}`,
 		want: msgView{Type: TypeConnectionInit}},
 	{name: "init payload", proto: ProtoTransportWS, in: `{"type":"connection_init","payload":{"token":"a b","n":[1,2.5e3,null]}}`,
-		want: msgView{Type: TypeConnectionInit, Payload: str(`{"token":"a b","n":[1,2.5e3,null]}`)}},
+		want: msgView{Type: TypeConnectionInit, Payload: strv(`{"token":"a b","n":[1,2.5e3,null]}`)}},
 	{name: "init payload null", proto: ProtoTransportWS, in: `{"type":"connection_init","payload":null}`,
 		want: msgView{Type: TypeConnectionInit}},
 	{name: "init payload empty object", proto: ProtoTransportWS, in: ` { "payload" : { } , "type" : "connection_init" } `,
-		want: msgView{Type: TypeConnectionInit, Payload: str(`{ }`)}},
+		want: msgView{Type: TypeConnectionInit, Payload: strv(`{ }`)}},
 	{name: "init payload array", proto: ProtoTransportWS, in: `{"type":"connection_init","payload":[]}`, err: ErrPayloadNotObjectOrNull},
 	{name: "init payload string", proto: ProtoTransportWS, in: `{"type":"connection_init","payload":"x"}`, err: ErrPayloadNotObjectOrNull},
 	{name: "ping", proto: ProtoTransportWS, in: `{"type":"ping"}`, want: msgView{Type: TypePing}},
 	{name: "ping payload", proto: ProtoTransportWS, in: `{"type":"ping","payload":{"t":1}}`,
-		want: msgView{Type: TypePing, Payload: str(`{"t":1}`)}},
+		want: msgView{Type: TypePing, Payload: strv(`{"t":1}`)}},
 	{name: "ping payload number", proto: ProtoTransportWS, in: `{"type":"ping","payload":1}`, err: ErrPayloadNotObjectOrNull},
 	{name: "pong", proto: ProtoTransportWS, in: "{\"type\":\"pong\"}\n", want: msgView{Type: TypePong}},
 	{name: "pong payload false", proto: ProtoTransportWS, in: `{"type":"pong","payload":false}`, err: ErrPayloadNotObjectOrNull},
@@ -41,65 +41,65 @@ var parseCases = []parseCase{
 	// subscribe.
 	{name: "subscribe graphql-ws client", proto: ProtoTransportWS,
 		in: `{"id":"2d6a5d8e-7d1b-4f3a-9c3e-1f2a3b4c5d6e","type":"subscribe","payload":{"query":"subscription { greetings }"}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("2d6a5d8e-7d1b-4f3a-9c3e-1f2a3b4c5d6e"),
-			Payload: str(`{"query":"subscription { greetings }"}`), Query: str("subscription { greetings }")}},
+		want: msgView{Type: TypeSubscribe, ID: strv("2d6a5d8e-7d1b-4f3a-9c3e-1f2a3b4c5d6e"),
+			Payload: strv(`{"query":"subscription { greetings }"}`), Query: strv("subscription { greetings }")}},
 	{name: "subscribe all fields", proto: ProtoTransportWS,
 		in: `{"type":"subscribe","id":"1","payload":{"operationName":"OnMsg","query":"subscription OnMsg($r: ID!) { m(room: $r) { id } }","variables":{"r":"7"},"extensions":{"persistedQuery":{"version":1}}}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("1"),
-			Payload:       str(`{"operationName":"OnMsg","query":"subscription OnMsg($r: ID!) { m(room: $r) { id } }","variables":{"r":"7"},"extensions":{"persistedQuery":{"version":1}}}`),
-			Query:         str("subscription OnMsg($r: ID!) { m(room: $r) { id } }"),
-			OperationName: str("OnMsg"), Variables: str(`{"r":"7"}`), Extensions: str(`{"persistedQuery":{"version":1}}`)}},
+		want: msgView{Type: TypeSubscribe, ID: strv("1"),
+			Payload:       strv(`{"operationName":"OnMsg","query":"subscription OnMsg($r: ID!) { m(room: $r) { id } }","variables":{"r":"7"},"extensions":{"persistedQuery":{"version":1}}}`),
+			Query:         strv("subscription OnMsg($r: ID!) { m(room: $r) { id } }"),
+			OperationName: strv("OnMsg"), Variables: strv(`{"r":"7"}`), Extensions: strv(`{"persistedQuery":{"version":1}}`)}},
 	{name: "subscribe nulls", proto: ProtoTransportWS,
 		in: `{"type":"subscribe","id":"1","payload":{"query":"q","operationName":null,"variables":null,"extensions":null}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("1"),
-			Payload: str(`{"query":"q","operationName":null,"variables":null,"extensions":null}`), Query: str("q")}},
+		want: msgView{Type: TypeSubscribe, ID: strv("1"),
+			Payload: strv(`{"query":"q","operationName":null,"variables":null,"extensions":null}`), Query: strv("q")}},
 	{name: "subscribe empty query", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":""}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("1"), Payload: str(`{"query":""}`), Query: str("")}},
+		want: msgView{Type: TypeSubscribe, ID: strv("1"), Payload: strv(`{"query":""}`), Query: strv("")}},
 	{name: "subscribe escapes", proto: ProtoTransportWS,
 		in: `{"type":"subscribe","id":"a\"b\\c\/d\u00e9\ud83d\ude00","payload":{"query":"subscription {\n\tx\r\n}\b\f","operationName":"Caf\u00E9"}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("a\"b\\c/dé😀"),
-			Payload: str(`{"query":"subscription {\n\tx\r\n}\b\f","operationName":"Caf\u00E9"}`),
-			Query:   str("subscription {\n\tx\r\n}\b\f"), OperationName: str("Café")}},
+		want: msgView{Type: TypeSubscribe, ID: strv("a\"b\\c/dé😀"),
+			Payload: strv(`{"query":"subscription {\n\tx\r\n}\b\f","operationName":"Caf\u00E9"}`),
+			Query:   strv("subscription {\n\tx\r\n}\b\f"), OperationName: strv("Café")}},
 	{name: "subscribe lone surrogates", proto: ProtoTransportWS,
 		in:   `{"type":"subscribe","id":"\ud800x\udc00\ud800\u0041","payload":{"query":"q"}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("\uFFFDx\uFFFD\uFFFDA"), Payload: str(`{"query":"q"}`), Query: str("q")}},
+		want: msgView{Type: TypeSubscribe, ID: strv("\uFFFDx\uFFFD\uFFFDA"), Payload: strv(`{"query":"q"}`), Query: strv("q")}},
 	{name: "subscribe raw utf8", proto: ProtoTransportWS,
 		in:   `{"type":"subscribe","id":"ü\u2028","payload":{"query":"{ é }"}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("ü\u2028"), Payload: str(`{"query":"{ é }"}`), Query: str("{ é }")}},
+		want: msgView{Type: TypeSubscribe, ID: strv("ü\u2028"), Payload: strv(`{"query":"{ é }"}`), Query: strv("{ é }")}},
 	{name: "escaped keys", proto: ProtoTransportWS,
 		in:   `{"\u0074ype":"sub\u0073cribe","i\u0064":"1","payload":{"\u0071uery":"q"}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("1"), Payload: str(`{"\u0071uery":"q"}`), Query: str("q")}},
+		want: msgView{Type: TypeSubscribe, ID: strv("1"), Payload: strv(`{"\u0071uery":"q"}`), Query: strv("q")}},
 	{name: "duplicate keys last wins", proto: ProtoTransportWS,
 		in:   `{"type":"ping","id":"1","id":"2","type":"subscribe","payload":{"query":"a","variables":{"x":1}},"payload":{"query":"b"}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("2"), Payload: str(`{"query":"b"}`), Query: str("b")}},
+		want: msgView{Type: TypeSubscribe, ID: strv("2"), Payload: strv(`{"query":"b"}`), Query: strv("b")}},
 	{name: "nested query ignored", proto: ProtoTransportWS,
 		in: `{"type":"subscribe","id":"1","query":"top","payload":{"query":"q","variables":{"query":"nested","id":"x"}}}`,
-		want: msgView{Type: TypeSubscribe, ID: str("1"), Payload: str(`{"query":"q","variables":{"query":"nested","id":"x"}}`),
-			Query: str("q"), Variables: str(`{"query":"nested","id":"x"}`)}},
+		want: msgView{Type: TypeSubscribe, ID: strv("1"), Payload: strv(`{"query":"q","variables":{"query":"nested","id":"x"}}`),
+			Query: strv("q"), Variables: strv(`{"query":"nested","id":"x"}`)}},
 	{name: "subscribe without id", proto: ProtoTransportWS, in: `{"type":"subscribe","payload":{"query":"q"}}`, err: ErrIDNotString},
 	{name: "subscribe numeric id", proto: ProtoTransportWS, in: `{"type":"subscribe","id":1,"payload":{"query":"q"}}`, err: ErrIDNotString},
-	{name: "subscribe empty id", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"","payload":{"query":"q"}}`, err: ErrIDEmpty, want: msgView{ID: str("")}},
-	{name: "subscribe no payload", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1"}`, err: ErrPayloadNotObject, want: msgView{ID: str("1")}},
-	{name: "subscribe null payload", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":null}`, err: ErrPayloadNotObject, want: msgView{ID: str("1")}},
-	{name: "subscribe array payload", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":[]}`, err: ErrPayloadNotObject, want: msgView{ID: str("1")}},
-	{name: "subscribe no query", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{}}`, err: ErrQueryNotString, want: msgView{ID: str("1")}},
-	{name: "subscribe null query", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":null}}`, err: ErrQueryNotString, want: msgView{ID: str("1")}},
-	{name: "subscribe object query", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":{}}}`, err: ErrQueryNotString, want: msgView{ID: str("1")}},
-	{name: "subscribe operationName number", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":"q","operationName":1}}`, err: ErrOperationNameNotString, want: msgView{ID: str("1")}},
-	{name: "subscribe variables array", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":"q","variables":[]}}`, err: ErrVariablesNotObject, want: msgView{ID: str("1")}},
-	{name: "subscribe variables string", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":"q","variables":"{}"}}`, err: ErrVariablesNotObject, want: msgView{ID: str("1")}},
-	{name: "subscribe extensions true", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":"q","extensions":true}}`, err: ErrExtensionsNotObject, want: msgView{ID: str("1")}},
+	{name: "subscribe empty id", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"","payload":{"query":"q"}}`, err: ErrIDEmpty, want: msgView{ID: strv("")}},
+	{name: "subscribe no payload", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1"}`, err: ErrPayloadNotObject, want: msgView{ID: strv("1")}},
+	{name: "subscribe null payload", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":null}`, err: ErrPayloadNotObject, want: msgView{ID: strv("1")}},
+	{name: "subscribe array payload", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":[]}`, err: ErrPayloadNotObject, want: msgView{ID: strv("1")}},
+	{name: "subscribe no query", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{}}`, err: ErrQueryNotString, want: msgView{ID: strv("1")}},
+	{name: "subscribe null query", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":null}}`, err: ErrQueryNotString, want: msgView{ID: strv("1")}},
+	{name: "subscribe object query", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":{}}}`, err: ErrQueryNotString, want: msgView{ID: strv("1")}},
+	{name: "subscribe operationName number", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":"q","operationName":1}}`, err: ErrOperationNameNotString, want: msgView{ID: strv("1")}},
+	{name: "subscribe variables array", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":"q","variables":[]}}`, err: ErrVariablesNotObject, want: msgView{ID: strv("1")}},
+	{name: "subscribe variables string", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":"q","variables":"{}"}}`, err: ErrVariablesNotObject, want: msgView{ID: strv("1")}},
+	{name: "subscribe extensions true", proto: ProtoTransportWS, in: `{"type":"subscribe","id":"1","payload":{"query":"q","extensions":true}}`, err: ErrExtensionsNotObject, want: msgView{ID: strv("1")}},
 
 	// complete.
-	{name: "complete", proto: ProtoTransportWS, in: `{"id":"7","type":"complete"}`, want: msgView{Type: TypeComplete, ID: str("7")}},
+	{name: "complete", proto: ProtoTransportWS, in: `{"id":"7","type":"complete"}`, want: msgView{Type: TypeComplete, ID: strv("7")}},
 	{name: "complete without id", proto: ProtoTransportWS, in: `{"type":"complete"}`, err: ErrIDNotString},
 	{name: "complete null id", proto: ProtoTransportWS, in: `{"type":"complete","id":null}`, err: ErrIDNotString},
-	{name: "complete empty id", proto: ProtoTransportWS, in: `{"type":"complete","id":""}`, err: ErrIDEmpty, want: msgView{ID: str("")}},
+	{name: "complete empty id", proto: ProtoTransportWS, in: `{"type":"complete","id":""}`, err: ErrIDEmpty, want: msgView{ID: strv("")}},
 
 	// type.
 	{name: "unknown type", proto: ProtoTransportWS, in: `{"type":"foo"}`, reason: `Unknown message type "foo"`},
-	{name: "server type from client", proto: ProtoTransportWS, in: `{"type":"next","id":"1","payload":{}}`, reason: `Unknown message type "next"`, want: msgView{ID: str("1")}},
-	{name: "legacy type on transport-ws", proto: ProtoTransportWS, in: `{"type":"start","id":"1","payload":{"query":"q"}}`, reason: `Unknown message type "start"`, want: msgView{ID: str("1")}},
+	{name: "server type from client", proto: ProtoTransportWS, in: `{"type":"next","id":"1","payload":{}}`, reason: `Unknown message type "next"`, want: msgView{ID: strv("1")}},
+	{name: "legacy type on transport-ws", proto: ProtoTransportWS, in: `{"type":"start","id":"1","payload":{"query":"q"}}`, reason: `Unknown message type "start"`, want: msgView{ID: strv("1")}},
 	{name: "unknown type quoted", proto: ProtoTransportWS, in: `{"type":"a\"\n\u0000"}`, reason: `Unknown message type "a\"\n\x00"`},
 	{name: "unknown type truncated", proto: ProtoTransportWS, in: `{"type":"` + strings.Repeat("x", 23) + `éééé"}`,
 		reason: `Unknown message type "` + strings.Repeat("x", 23) + `"`},
@@ -128,9 +128,9 @@ var parseCases = []parseCase{
 	{name: "plus sign", proto: ProtoTransportWS, in: `{"type":"ping","payload":{"a":+1}}`, err: ErrInvalidMessage},
 	{name: "lone minus", proto: ProtoTransportWS, in: `{"type":"ping","payload":{"a":-}}`, err: ErrInvalidMessage},
 	{name: "numbers", proto: ProtoTransportWS, in: `{"type":"ping","payload":{"a":[0,-0,-1.5e-3,1E+2,10.01]}}`,
-		want: msgView{Type: TypePing, Payload: str(`{"a":[0,-0,-1.5e-3,1E+2,10.01]}`)}},
+		want: msgView{Type: TypePing, Payload: strv(`{"a":[0,-0,-1.5e-3,1E+2,10.01]}`)}},
 	{name: "literals", proto: ProtoTransportWS, in: `{"type":"ping","payload":{"a":[true,false,null]}}`,
-		want: msgView{Type: TypePing, Payload: str(`{"a":[true,false,null]}`)}},
+		want: msgView{Type: TypePing, Payload: strv(`{"a":[true,false,null]}`)}},
 	{name: "bad literal", proto: ProtoTransportWS, in: `{"type":"ping","payload":{"a":tru}}`, err: ErrInvalidMessage},
 	{name: "raw control char", proto: ProtoTransportWS, in: "{\"type\":\"ping\",\"payload\":{\"a\":\"x\ny\"}}", err: ErrInvalidMessage},
 	{name: "bad escape", proto: ProtoTransportWS, in: `{"type":"ping","payload":{"a":"\x41"}}`, err: ErrInvalidMessage},
@@ -144,7 +144,7 @@ var parseCases = []parseCase{
 	{name: "null", proto: ProtoTransportWS, in: `null`, err: ErrNotObject},
 	{name: "max nesting", proto: ProtoTransportWS,
 		in:   `{"type":"ping","payload":{"a":` + strings.Repeat("[", jsonMaxDepth-2) + strings.Repeat("]", jsonMaxDepth-2) + `}}`,
-		want: msgView{Type: TypePing, Payload: str(`{"a":` + strings.Repeat("[", jsonMaxDepth-2) + strings.Repeat("]", jsonMaxDepth-2) + `}`)}},
+		want: msgView{Type: TypePing, Payload: strv(`{"a":` + strings.Repeat("[", jsonMaxDepth-2) + strings.Repeat("]", jsonMaxDepth-2) + `}`)}},
 	{name: "too deep", proto: ProtoTransportWS,
 		in:  `{"type":"ping","payload":{"a":` + strings.Repeat("[", jsonMaxDepth-1) + strings.Repeat("]", jsonMaxDepth-1) + `}}`,
 		err: ErrInvalidMessage},
@@ -153,33 +153,33 @@ var parseCases = []parseCase{
 
 	// Legacy subscriptions-transport-ws.
 	{name: "legacy init", proto: ProtoLegacy, in: `{"type":"connection_init","payload":{}}`,
-		want: msgView{Type: TypeConnectionInit, Payload: str(`{}`)}},
+		want: msgView{Type: TypeConnectionInit, Payload: strv(`{}`)}},
 	{name: "legacy init no payload", proto: ProtoLegacy, in: `{"type":"connection_init"}`, want: msgView{Type: TypeConnectionInit}},
 	{name: "legacy init bad payload", proto: ProtoLegacy, in: `{"type":"connection_init","payload":"token"}`, err: ErrPayloadNotObjectOrNull},
 	{name: "legacy start apollo", proto: ProtoLegacy,
 		in: `{"id":"1","type":"start","payload":{"variables":{},"extensions":{},"operationName":null,"query":"subscription {\n  onMessage {\n    id\n    __typename\n  }\n}\n"}}`,
-		want: msgView{Type: TypeStart, ID: str("1"),
-			Payload:   str(`{"variables":{},"extensions":{},"operationName":null,"query":"subscription {\n  onMessage {\n    id\n    __typename\n  }\n}\n"}`),
-			Query:     str("subscription {\n  onMessage {\n    id\n    __typename\n  }\n}\n"),
-			Variables: str(`{}`), Extensions: str(`{}`)}},
+		want: msgView{Type: TypeStart, ID: strv("1"),
+			Payload:   strv(`{"variables":{},"extensions":{},"operationName":null,"query":"subscription {\n  onMessage {\n    id\n    __typename\n  }\n}\n"}`),
+			Query:     strv("subscription {\n  onMessage {\n    id\n    __typename\n  }\n}\n"),
+			Variables: strv(`{}`), Extensions: strv(`{}`)}},
 	{name: "legacy start empty id", proto: ProtoLegacy, in: `{"id":"","type":"start","payload":{"query":"q"}}`,
-		want: msgView{Type: TypeStart, ID: str(""), Payload: str(`{"query":"q"}`), Query: str("q")}},
+		want: msgView{Type: TypeStart, ID: strv(""), Payload: strv(`{"query":"q"}`), Query: strv("q")}},
 	{name: "legacy start no id", proto: ProtoLegacy, in: `{"type":"start","payload":{"query":"q"}}`, err: ErrIDNotString},
-	{name: "legacy start no payload", proto: ProtoLegacy, in: `{"id":"1","type":"start"}`, err: ErrPayloadNotObject, want: msgView{ID: str("1")}},
-	{name: "legacy start no query", proto: ProtoLegacy, in: `{"id":"1","type":"start","payload":{"variables":{}}}`, err: ErrQueryNotString, want: msgView{ID: str("1")}},
-	{name: "legacy stop", proto: ProtoLegacy, in: `{"id":"1","type":"stop"}`, want: msgView{Type: TypeStop, ID: str("1")}},
+	{name: "legacy start no payload", proto: ProtoLegacy, in: `{"id":"1","type":"start"}`, err: ErrPayloadNotObject, want: msgView{ID: strv("1")}},
+	{name: "legacy start no query", proto: ProtoLegacy, in: `{"id":"1","type":"start","payload":{"variables":{}}}`, err: ErrQueryNotString, want: msgView{ID: strv("1")}},
+	{name: "legacy stop", proto: ProtoLegacy, in: `{"id":"1","type":"stop"}`, want: msgView{Type: TypeStop, ID: strv("1")}},
 	{name: "legacy stop no id", proto: ProtoLegacy, in: `{"type":"stop"}`, err: ErrIDNotString},
 	{name: "legacy terminate", proto: ProtoLegacy, in: `{"type":"connection_terminate"}`, want: msgView{Type: TypeConnectionTerminate}},
 	{name: "legacy unknown type keeps id", proto: ProtoLegacy, in: `{"id":"9","type":"subscribe","payload":{"query":"q"}}`,
-		reason: `Unknown message type "subscribe"`, want: msgView{ID: str("9")}},
+		reason: `Unknown message type "subscribe"`, want: msgView{ID: strv("9")}},
 	{name: "legacy ping unknown", proto: ProtoLegacy, in: `{"type":"ping"}`, reason: `Unknown message type "ping"`},
 
 	// GraphQL over SSE request bodies.
 	{name: "sse request", proto: ProtoSSE,
 		in:   `{"query":"subscription($n:Int){c(n:$n)}","variables":{"n":3},"operationName":null,"extensions":{"e":1},"id":"ignored"}`,
-		want: msgView{Type: TypeSubscribe, Query: str("subscription($n:Int){c(n:$n)}"), Variables: str(`{"n":3}`), Extensions: str(`{"e":1}`)}},
+		want: msgView{Type: TypeSubscribe, Query: strv("subscription($n:Int){c(n:$n)}"), Variables: strv(`{"n":3}`), Extensions: strv(`{"e":1}`)}},
 	{name: "sse nested payload ignored", proto: ProtoSSE, in: `{"query":"q","payload":{"query":"inner"}}`,
-		want: msgView{Type: TypeSubscribe, Query: str("q")}},
+		want: msgView{Type: TypeSubscribe, Query: strv("q")}},
 	{name: "sse no query", proto: ProtoSSE, in: `{"variables":{}}`, err: ErrQueryNotString},
 	{name: "sse bad variables", proto: ProtoSSE, in: `{"query":"q","variables":[1]}`, err: ErrVariablesNotObject},
 	{name: "sse array body", proto: ProtoSSE, in: `[]`, err: ErrNotObject},
@@ -196,16 +196,16 @@ func TestParse(t *testing.T) {
 			switch {
 			case tc.err != nil:
 				require.ErrorIs(t, err, tc.err)
-				require.Equal(t, tc.want, view(&m))
+				require.Equal(t, tc.want, msgViewOf(&m))
 			case tc.reason != "":
 				var pe *ProtocolError
 				require.ErrorAs(t, err, &pe)
 				require.Equal(t, tc.reason, pe.Reason)
 				require.Equal(t, "wire: "+tc.reason, err.Error())
-				require.Equal(t, tc.want, view(&m))
+				require.Equal(t, tc.want, msgViewOf(&m))
 			default:
 				require.NoError(t, err)
-				require.Equal(t, tc.want, view(&m))
+				require.Equal(t, tc.want, msgViewOf(&m))
 			}
 		})
 	}
