@@ -2,11 +2,171 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"strings"
+	"time"
+
+	"github.com/subhub/subhub/hub"
+	"github.com/subhub/subhub/hub/graphql"
+	"github.com/subhub/subhub/wire"
 )
 
+// serveConfig holds the serve command's flags.
+type serveConfig struct {
+	opts          hub.Options
+	natsURL       string
+	embeddedNATS  string
+	logLevel      string
+	schemaPath    string
+	serializer    string
+	envelope      string
+	shutdownGrace time.Duration
+}
+
+// newServeFlags declares every serve flag; each can also be set through
+// the environment as SUBHUB_<FLAG> (dashes become underscores), and a flag
+// on the command line wins over the environment.
+func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("subhub serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	o := &cfg.opts
+	fs.StringVar(&o.Listen, "listen", ":8080", "address for WebSocket, SSE and HTTP endpoints")
+	fs.StringVar(&o.Path, "path", "/graphql", "GraphQL endpoint path")
+	fs.StringVar(&cfg.natsURL, "nats-url", "", "NATS server(s) to join, comma-separated; empty starts an embedded NATS server")
+	fs.StringVar(&cfg.embeddedNATS, "embedded-nats-listen", "127.0.0.1:4222", "listen address of the embedded NATS server (used when --nats-url is empty)")
+	fs.IntVar(&o.NATSPool, "nats-pool", 1, "number of NATS connections; a subject always uses the same one")
+	fs.IntVar(&o.Shards, "shards", 0, "topic registry shards and fan-out loops (0 = 4 x GOMAXPROCS)")
+	fs.DurationVar(&o.Linger, "linger", 0, "keep a NATS subscription this long after its last subscriber left (max 1s)")
+	fs.IntVar(&o.MaxMessageBytes, "max-message-bytes", 64<<10, "largest client message; larger ones are closed with 1009")
+	fs.DurationVar(&o.InitTimeout, "init-timeout", 3*time.Second, "time a graphql-transport-ws client has to send connection_init (then 4408)")
+	fs.IntVar(&o.MaxOutboundBytes, "max-outbound-bytes", 1<<20, "bytes queued per connection before a slow client is closed (1008)")
+	fs.DurationVar(&o.WriteTimeout, "write-timeout", 10*time.Second, "time a full socket may stay full before the client is closed")
+	fs.DurationVar(&o.KeepAlive, "keepalive", 12*time.Second, "interval of legacy ka messages and SSE keep-alive comments")
+	fs.IntVar(&o.MaxConnections, "max-connections", 0, "refuse connections beyond this many (0 = unlimited)")
+	fs.IntVar(&o.PlanCacheSize, "plan-cache-size", 4096, "compiled operations kept in the cache")
+	fs.StringVar(&cfg.schemaPath, "schema", "", "GraphQL SDL schema file with @topic directives (empty = built-in pass-through schema)")
+	fs.StringVar(&o.SubjectPrefix, "subject-prefix", "", "prefix prepended to every NATS subject as PREFIX.subject")
+	fs.StringVar(&cfg.serializer, "serializer", "json", "NATS message body format: json or msgpack")
+	fs.StringVar(&cfg.envelope, "envelope", "raw", "NATS message envelope: raw or hotchocolate")
+	fs.StringVar(&o.TopicPrefix, "topic-prefix", "", "HotChocolate TopicPrefix (hotchocolate envelope)")
+	fs.StringVar(&o.PublishToken, "publish-token", "", "enables POST /publish, requiring Authorization: Bearer <token>")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&cfg.shutdownGrace, "shutdown-grace", 10*time.Second, "time clients get to disconnect on SIGINT/SIGTERM")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: subhub [serve] [flags]\n\nEvery flag can also be set as SUBHUB_<FLAG> in the environment (e.g. SUBHUB_NATS_URL); flags win.\n\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseServe reads the environment, then args, and validates.
+func parseServe(args []string, getenv func(string) string, out io.Writer) (*serveConfig, error) {
+	cfg := &serveConfig{}
+	fs := newServeFlags(cfg, out)
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "SUBHUB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = fmt.Errorf("invalid %s=%q: %v", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return nil, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if cfg.opts.Serializer, err = wire.ParseSerializer(cfg.serializer); err != nil {
+		return nil, fmt.Errorf("--serializer: %v", err)
+	}
+	if cfg.opts.Envelope, err = wire.ParseEnvelope(cfg.envelope); err != nil {
+		return nil, fmt.Errorf("--envelope: %v", err)
+	}
+	switch cfg.logLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", cfg.logLevel)
+	}
+	for name, v := range map[string]int{"nats-pool": cfg.opts.NATSPool, "max-message-bytes": cfg.opts.MaxMessageBytes,
+		"max-outbound-bytes": cfg.opts.MaxOutboundBytes, "plan-cache-size": cfg.opts.PlanCacheSize} {
+		if v <= 0 {
+			return nil, fmt.Errorf("--%s must be positive, got %d", name, v)
+		}
+	}
+	for name, v := range map[string]time.Duration{"init-timeout": cfg.opts.InitTimeout, "write-timeout": cfg.opts.WriteTimeout,
+		"keepalive": cfg.opts.KeepAlive} {
+		if v <= 0 {
+			return nil, fmt.Errorf("--%s must be positive, got %s", name, v)
+		}
+	}
+	if cfg.opts.Shards < 0 {
+		return nil, fmt.Errorf("--shards must not be negative, got %d", cfg.opts.Shards)
+	}
+	return cfg, nil
+}
+
 func serve(ctx context.Context, args []string) int {
-	fmt.Fprintln(os.Stderr, "subhub: serve not implemented yet")
-	return 1
+	cfg, err := parseServe(args, os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "subhub: %v\n", err)
+		return 2
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.logLevel))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg.opts.Logger = log
+
+	if cfg.schemaPath != "" {
+		s, err := graphql.LoadSchemaFile(cfg.schemaPath)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "subhub: %v\n", err)
+			return 2
+		}
+		cfg.opts.Schema = s
+	}
+
+	var embedded *hub.EmbeddedNATS
+	if cfg.natsURL == "" {
+		embedded, err = hub.StartEmbeddedNATS(cfg.embeddedNATS)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "subhub: %v\n", err)
+			return 1
+		}
+		defer embedded.Shutdown()
+		cfg.natsURL = embedded.ClientURL()
+		log.Info("embedded NATS started", "url", cfg.natsURL)
+	}
+	cfg.opts.NATSURLs = []string{cfg.natsURL}
+
+	h, err := hub.New(cfg.opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "subhub: %v\n", err)
+		return 2
+	}
+	if err := h.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "subhub: %v\n", err)
+		return 1
+	}
+	<-ctx.Done()
+	log.Info("shutting down", "grace", cfg.shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownGrace)
+	defer cancel()
+	if err := h.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return 0
 }

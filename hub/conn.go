@@ -1,0 +1,81 @@
+package hub
+
+import (
+	"sync"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+	"github.com/gobwas/ws"
+
+	"github.com/subhub/subhub/hub/graphql"
+	"github.com/subhub/subhub/wire"
+)
+
+// connState is where a connection is in its life.
+type connState uint8
+
+const (
+	stateHTTP    connState = iota // reading the HTTP request
+	stateWS                       // upgraded WebSocket
+	stateSSE                      // text/event-stream response in progress
+	stateClosing                  // close frame queued, waiting for the peer
+	stateClosed                   // gone; nothing is queued or written any more
+)
+
+// conn is one client connection. The read side (in, msg, frag*, http*, the
+// protocol fields) is touched only by netpoll's OnRequest task, which runs
+// for one connection at a time. The write side (out, spare, writing, dirty,
+// state) is guarded by mu. wmu is held around every raw write of fd so that
+// the fd is never written after netpoll closed it (see onClosed).
+type conn struct {
+	h  *Hub
+	nc netpoll.Connection
+	fd int
+
+	// read side, owned by the OnRequest task
+	in       []byte // unparsed bytes (a partial frame or HTTP request); nil when empty
+	msg      []byte // fragmented message being reassembled
+	fragOp   ws.OpCode
+	inFrag   bool
+	proto    wire.Protocol
+	upgraded bool // the WebSocket handshake completed
+	initSeen bool // connection_init received
+
+	// subs maps subscription ids to subscriptions. Guarded by mu because a
+	// topic completion (fan-out loop) removes entries too.
+	subs map[string]*sub
+
+	mu        sync.Mutex
+	acked     bool // connection_ack sent; guarded by mu (the init timer reads it)
+	state     connState
+	out       []byte      // frames queued for the socket
+	spare     []byte      // the buffer the writer last drained, reused for out
+	writing   bool        // a writer owns the socket (fast or slow path)
+	blocked   bool        // the writer is parked on a full socket (slowWrite)
+	dirty     bool        // queued in a fan-out loop's dirty list
+	closeMode uint8       // what to do once out has drained after a close frame
+	timer     *time.Timer // close-wait timer
+	initTimer *time.Timer // graphql-transport-ws connection_init timeout
+	kaTimer   *time.Timer // legacy `ka` / SSE keep-alive
+
+	wmu      sync.Mutex
+	fdClosed bool // set by onClosed under wmu: fd must not be written
+}
+
+// sub is one subscription of one connection. Immutable after creation except
+// for done, which is set under conn.mu when it ends.
+type sub struct {
+	c       *conn
+	id      string
+	prefix  []byte // per-delivery frame prefix, see wire.AppendNextPrefix
+	subject string
+	key     groupKey
+	done    bool
+}
+
+// groupKey groups the subscribers of one subject that receive identical
+// bytes: the same compiled plan framed the same way.
+type groupKey struct {
+	plan  *graphql.Plan
+	proto wire.Protocol
+}

@@ -1,0 +1,38 @@
+// Package hub is the subhub server: it terminates GraphQL subscription
+// connections (graphql-transport-ws, the legacy graphql-ws protocol and
+// GraphQL over SSE) on a netpoll event loop and fans NATS messages out to
+// them.
+//
+// # Concurrency model
+//
+// Reads: netpoll's epoll loops detect readable sockets and run onRequest on
+// a small worker pool, one task per connection at a time. The task consumes
+// every available byte, handles complete frames and keeps a partial frame
+// in conn.in; then it returns. An idle connection holds no goroutine.
+//
+// Registry: subjects map to topics in the sharded shard.Registry. The first
+// local subscriber of a subject creates exactly one NATS subscription
+// (ChanSubscribe into its shard's loop channel, on the pooled NATS
+// connection chosen by a hash of the subject); the last one leaving (after
+// Options.Linger) removes it. Topic.UpMu guards the upstream subscription, and
+// a message is served only if it arrived on the topic's current one, so a
+// quickly re-created subscription never delivers twice.
+//
+// Fan-out: one loop goroutine per shard drains its channel in bursts. Per
+// message it decodes and parses once, projects and encodes once per group
+// (compiled plan, protocol) and appends one frame per subscriber to that
+// connection's outbound queue (conn.mu), under the shard's read lock but
+// without any I/O. After the burst it flushes every touched connection:
+// small sets inline, large ones split over a writer pool with one goroutine
+// per core. Frames queued while a connection is being written leave
+// together in the next write, so batching grows with load and nothing waits
+// when idle.
+//
+// Writes: one writer at a time per connection (conn.writing). A flush is a
+// single non-blocking write of everything queued. If the socket is full the
+// rest is handed to netpoll's writer in a goroutine that parks until the
+// socket drains or Options.WriteTimeout passes; meanwhile frames keep
+// queueing up to Options.MaxOutboundBytes, beyond which the client is
+// closed with 1008 and counted (Stats.SlowClosed). conn.wmu keeps raw writes
+// from racing netpoll's close of the file descriptor.
+package hub

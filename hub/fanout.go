@@ -1,0 +1,237 @@
+package hub
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/valyala/fastjson"
+
+	"github.com/subhub/subhub/wire"
+)
+
+const (
+	// loopQueue is the capacity of a fan-out loop's NATS channel; nats.go
+	// drops (and reports as slow consumer) past it.
+	loopQueue = 16384
+	// maxBurst bounds the messages a loop handles before flushing.
+	maxBurst = 256
+	// maxBurstBytes bounds the bytes a loop queues before flushing, so that a
+	// burst of large messages never piles up past MaxOutboundBytes unwritten.
+	maxBurstBytes = 256 << 10
+	// inlineFlush is the number of dirty connections a loop flushes itself;
+	// larger sets are split over the writer pool so both cores write.
+	inlineFlush = 32
+	// writerChunk is the number of connections in one writer pool task.
+	writerChunk = 128
+)
+
+// loop is one shard's fan-out goroutine. Every NATS subscription of the
+// shard's subjects delivers into ch. For each message the loop decodes and
+// parses once, projects and encodes once per group (plan, protocol), appends
+// a frame per subscriber to that connection's queue and, after the burst,
+// flushes every connection it touched once.
+type loop struct {
+	h       *Hub
+	idx     int
+	ch      chan *nats.Msg
+	dec     wire.Decoder
+	parser  fastjson.Parser
+	payload []byte
+	dirty   []*conn
+	queued  int // bytes queued since the last flush
+
+	// the message being visited; set before reg.View, read by visit
+	cur      *nats.Msg
+	curValue *fastjson.Value
+	visitFn  func(t *topic)
+}
+
+func newLoop(h *Hub, idx int) *loop {
+	l := &loop{
+		h:   h,
+		idx: idx,
+		ch:  make(chan *nats.Msg, loopQueue),
+		dec: wire.Decoder{Serializer: h.opts.Serializer, Envelope: h.opts.Envelope},
+	}
+	l.visitFn = l.visit
+	return l
+}
+
+func (l *loop) run() {
+	defer l.h.wg.Done()
+	for {
+		select {
+		case <-l.h.stop:
+			return
+		case m := <-l.ch:
+			l.handle(m)
+			for i := 1; i < maxBurst && l.queued < maxBurstBytes; i++ {
+				select {
+				case m = <-l.ch:
+					l.handle(m)
+					continue
+				default:
+				}
+				break
+			}
+			l.flush()
+		}
+	}
+}
+
+// handle fans one NATS message out to the local subscribers of its subject.
+func (l *loop) handle(m *nats.Msg) {
+	h := l.h
+	h.stats.Messages.Add(1)
+	complete := false
+	if m.Header != nil && m.Header.Get(wire.CompleteHeader) == "true" {
+		complete = true
+	}
+	kind, event, err := l.dec.Decode(m.Data, complete)
+	if err != nil {
+		h.stats.InvalidMessages.Add(1)
+		h.log.Debug("dropped undecodable message", "subject", m.Subject, "err", err)
+		return
+	}
+	switch kind {
+	case wire.EventComplete:
+		// Flush what is queued first so that complete follows the last next.
+		l.flush()
+		h.completeTopic(m.Subject)
+		return
+	case wire.EventData:
+	default:
+		return
+	}
+	v, err := l.parser.ParseBytes(event)
+	if err != nil {
+		h.stats.InvalidMessages.Add(1)
+		h.log.Debug("dropped invalid JSON message", "subject", m.Subject, "err", err)
+		return
+	}
+	l.cur, l.curValue = m, v
+	h.reg.View(m.Subject, l.visitFn)
+	l.cur, l.curValue = nil, nil
+}
+
+// visit runs under the shard's read lock: it queues frames, never writes.
+func (l *loop) visit(t *topic) {
+	t.UpMu.Lock()
+	up, _ := t.Upstream.(*nats.Subscription)
+	t.UpMu.Unlock()
+	if up != l.cur.Sub {
+		// A message of an older, already released subscription of this
+		// subject: its subscribers are not ours to serve twice.
+		return
+	}
+	l.deliver(t, l.curValue)
+}
+
+// deliver projects v once per group of t and queues a frame for each
+// subscriber. It allocates nothing once buffers are warm.
+func (l *loop) deliver(t *topic, v *fastjson.Value) {
+	n := 0
+	for i := 0; i < t.NumGroups(); i++ {
+		key, subs := t.Group(i)
+		l.payload = key.plan.AppendResult(l.payload[:0], v)
+		for _, s := range subs {
+			if s.c.enqueueDelivery(s, l.payload) {
+				l.dirty = append(l.dirty, s.c)
+			}
+		}
+		n += len(subs)
+		l.queued += len(subs) * (len(l.payload) + 64)
+	}
+	l.h.stats.Deliveries.Add(int64(n))
+}
+
+// flush writes every connection touched since the last flush: small sets
+// inline, large ones split over the writer pool.
+func (l *loop) flush() {
+	l.queued = 0
+	if len(l.dirty) == 0 {
+		return
+	}
+	if len(l.dirty) <= inlineFlush {
+		for i, c := range l.dirty {
+			c.flush()
+			l.dirty[i] = nil
+		}
+		l.dirty = l.dirty[:0]
+		return
+	}
+	l.h.writers.submit(l.dirty)
+	for i := range l.dirty {
+		l.dirty[i] = nil
+	}
+	l.dirty = l.dirty[:0]
+}
+
+// writerPool flushes connections on all cores. A connection is in at most
+// one dirty list at a time (conn.dirty), so two writers never race for it;
+// conn.flush serialises anyway.
+type writerPool struct {
+	tasks  chan *writerTask
+	free   sync.Pool
+	wg     sync.WaitGroup
+	n      int
+	closed chan struct{}
+}
+
+type writerTask struct{ conns []*conn }
+
+func newWriterPool() *writerPool {
+	p := &writerPool{
+		tasks:  make(chan *writerTask, 4096),
+		n:      runtime.GOMAXPROCS(0),
+		closed: make(chan struct{}),
+	}
+	p.free.New = func() any { return &writerTask{conns: make([]*conn, 0, writerChunk)} }
+	return p
+}
+
+func (p *writerPool) start() {
+	for i := 0; i < p.n; i++ {
+		p.wg.Add(1)
+		go p.run()
+	}
+}
+
+func (p *writerPool) run() {
+	defer p.wg.Done()
+	for {
+		select {
+		case <-p.closed:
+			return
+		case t := <-p.tasks:
+			for i, c := range t.conns {
+				c.flush()
+				t.conns[i] = nil
+			}
+			t.conns = t.conns[:0]
+			p.free.Put(t)
+		}
+	}
+}
+
+// submit hands conns to the writers in chunks; conns may be reused by the
+// caller afterwards.
+func (p *writerPool) submit(conns []*conn) {
+	for len(conns) > 0 {
+		n := min(len(conns), writerChunk)
+		t := p.free.Get().(*writerTask)
+		t.conns = append(t.conns, conns[:n]...)
+		conns = conns[n:]
+		select {
+		case p.tasks <- t:
+		case <-p.closed:
+			return
+		}
+	}
+}
+
+func (p *writerPool) stopAndWait() {
+	close(p.closed)
+	p.wg.Wait()
+}

@@ -1,0 +1,163 @@
+package hub
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/subhub/subhub/wire"
+)
+
+// handleHTTP reads one HTTP request (head and Content-Length body) from the
+// start of b and answers it. ok is false while the request is incomplete.
+// Plain HTTP responses close the connection (no keep-alive).
+func (c *conn) handleHTTP(b []byte) (int, bool) {
+	end := headerEnd(b)
+	if end < 0 {
+		if len(b) > maxHeaderBytes {
+			c.httpError(http.StatusRequestHeaderFieldsTooLarge, "request head larger than 16 KiB")
+			return len(b), true
+		}
+		return 0, false
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b[:end])))
+	if err != nil {
+		c.httpError(http.StatusBadRequest, "malformed HTTP request")
+		return len(b), true
+	}
+	if len(req.TransferEncoding) > 0 {
+		c.httpError(http.StatusLengthRequired, "chunked request bodies are not supported; send Content-Length")
+		return len(b), true
+	}
+	n := 0
+	if req.ContentLength > 0 {
+		if req.ContentLength > int64(c.h.opts.MaxMessageBytes) {
+			c.httpError(http.StatusRequestEntityTooLarge, "request body larger than "+strconv.Itoa(c.h.opts.MaxMessageBytes)+" bytes")
+			return len(b), true
+		}
+		n = int(req.ContentLength)
+		if len(b) < end+n {
+			return 0, false
+		}
+	}
+	c.route(req, b[:end], b[end:end+n])
+	return end + n, true
+}
+
+func (c *conn) route(req *http.Request, head, body []byte) {
+	h := c.h
+	switch req.URL.Path {
+	case h.opts.Path:
+		switch {
+		case isWebSocketUpgrade(req):
+			c.upgrade(req, head)
+		case acceptsEventStream(req):
+			c.startSSE(req, body)
+		default:
+			c.httpResponse(http.StatusUpgradeRequired, "text/plain; charset=utf-8",
+				[]byte("subhub serves GraphQL subscriptions: connect with WebSocket (subprotocol graphql-transport-ws or graphql-ws) or request Accept: text/event-stream\n"),
+				"Upgrade: websocket\r\n")
+		}
+	case "/healthz":
+		if h.Healthy() {
+			c.httpResponse(http.StatusOK, "text/plain; charset=utf-8", []byte("ok\n"), "")
+		} else {
+			c.httpResponse(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("NATS not connected\n"), "")
+		}
+	case "/metrics":
+		var buf bytes.Buffer
+		h.stats.writePrometheus(&buf)
+		c.httpResponse(http.StatusOK, "text/plain; version=0.0.4", buf.Bytes(), "")
+	case "/publish":
+		c.servePublish(req, body)
+	default:
+		c.httpError(http.StatusNotFound, "not found; GraphQL subscriptions are served at "+h.opts.Path)
+	}
+}
+
+func isWebSocketUpgrade(req *http.Request) bool {
+	return strings.EqualFold(req.Header.Get("Upgrade"), "websocket")
+}
+
+func acceptsEventStream(req *http.Request) bool {
+	return strings.Contains(req.Header.Get("Accept"), "text/event-stream")
+}
+
+// upgrade completes the WebSocket handshake (github.com/gobwas/ws) and picks
+// the first subprotocol the client offers that subhub speaks. A client that
+// offers none gets the handshake and then close 4406, as graphql-ws does.
+func (c *conn) upgrade(req *http.Request, head []byte) {
+	h := c.h
+	if max := h.opts.MaxConnections; max > 0 && int(h.stats.Connections.Load()) > max {
+		c.httpError(http.StatusServiceUnavailable, "connection limit reached")
+		return
+	}
+	var proto wire.Protocol
+	u := ws.Upgrader{
+		Protocol: func(p []byte) bool {
+			switch string(p) {
+			case wire.SubprotocolTransportWS:
+				proto = wire.ProtoTransportWS
+			case wire.SubprotocolLegacy:
+				proto = wire.ProtoLegacy
+			default:
+				return false
+			}
+			return true
+		},
+	}
+	var resp bytes.Buffer
+	if _, err := u.Upgrade(struct {
+		io.Reader
+		io.Writer
+	}{bytes.NewReader(head), &resp}); err != nil {
+		if resp.Len() == 0 {
+			c.httpError(http.StatusBadRequest, "WebSocket handshake failed: "+err.Error())
+			return
+		}
+		c.writeRaw(resp.Bytes(), true)
+		return
+	}
+	c.proto, c.upgraded = proto, true
+	c.mu.Lock()
+	c.state = stateWS
+	c.out = append(c.out, resp.Bytes()...)
+	if proto == wire.ProtoTransportWS {
+		c.initTimer = time.AfterFunc(h.opts.InitTimeout, c.onInitTimeout)
+	}
+	c.mu.Unlock()
+	if proto == 0 {
+		c.closeWS(4406, "Subprotocol not acceptable", true)
+		return
+	}
+	c.flush()
+}
+
+// httpResponse writes a complete response and closes the connection.
+func (c *conn) httpResponse(status int, contentType string, body []byte, extraHeaders string) {
+	var b []byte
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(status)...)
+	b = append(b, "\r\nContent-Type: "...)
+	b = append(b, contentType...)
+	b = append(b, "\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
+	b = append(b, "\r\nConnection: close\r\n"...)
+	b = append(b, extraHeaders...)
+	b = append(b, "\r\n"...)
+	b = append(b, body...)
+	c.writeRaw(b, true)
+}
+
+// httpError answers with status and a one-line plain-text reason.
+func (c *conn) httpError(status int, reason string) {
+	c.httpResponse(status, "text/plain; charset=utf-8", []byte(reason+"\n"), "")
+}

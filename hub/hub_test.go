@@ -1,0 +1,369 @@
+package hub
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/stretchr/testify/require"
+
+	"github.com/subhub/subhub/wire"
+)
+
+func TestSubscribeReceivesNATSMessages(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+
+	c := dialWS(t, h)
+	require.Equal(t, wire.SubprotocolTransportWS, c.Protocol)
+	c.init()
+	c.subscribe("a", topicQuery("prices.eur"))
+	c.subscribe("b", `subscription { p: topic(name: "prices.eur") }`)
+	waitNATSSubs(t, e, 1)
+
+	require.NoError(t, nc.Publish("prices.eur", []byte(`{"p":1.5,"s":"x"}`)))
+	got := map[string]string{}
+	for i := 0; i < 2; i++ {
+		m := c.next()
+		require.Equal(t, "next", m["type"])
+		payload := m["payload"].(map[string]any)
+		data := payload["data"].(map[string]any)
+		got[m["id"].(string)] = fmt.Sprint(data)
+	}
+	require.Equal(t, map[string]string{
+		"a": "map[topic:map[p:1.5 s:x]]",
+		"b": "map[p:map[p:1.5 s:x]]",
+	}, got)
+}
+
+func TestInvalidNATSBodyIsDroppedAndCounted(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("1", topicQuery("t1"))
+	waitNATSSubs(t, e, 1)
+
+	require.NoError(t, nc.Publish("t1", []byte(`{not json`)))
+	require.NoError(t, nc.Publish("t1", []byte(`42`)))
+	m := c.next()
+	require.Equal(t, map[string]any{"data": map[string]any{"topic": float64(42)}}, m["payload"])
+	require.Equal(t, int64(1), h.Stats().InvalidMessages.Load())
+}
+
+func TestInvalidTopicNameGetsErrorAndConnectionStays(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+	c := dialWS(t, h)
+	c.init()
+	for i, name := range []string{"", "a.*", "a.>", "a b", "a..b", ".a"} {
+		id := fmt.Sprint("bad", i)
+		c.subscribe(id, topicQuery(name))
+		m := c.next()
+		require.Equal(t, "error", m["type"], "name %q", name)
+		require.Equal(t, id, m["id"])
+		errs := m["payload"].([]any)
+		require.NotEmpty(t, errs)
+		require.NotEmpty(t, errs[0].(map[string]any)["message"])
+	}
+	// The connection still works.
+	c.subscribe("ok", topicQuery("fine"))
+	waitNATSSubs(t, e, 1)
+	require.NoError(t, nc.Publish("fine", []byte(`true`)))
+	require.Equal(t, "ok", c.next()["id"])
+}
+
+func TestCloseCodes(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) {
+		o.InitTimeout = 200 * time.Millisecond
+		o.MaxMessageBytes = 1024
+	})
+	cases := []struct {
+		name   string
+		run    func(c *wsClient)
+		code   uint16
+		reason string
+	}{
+		{"invalid JSON", func(c *wsClient) { c.init(); c.send(`{`) }, 4400, ""},
+		{"unknown type", func(c *wsClient) { c.init(); c.send(`{"type":"start","id":"1"}`) }, 4400, ""},
+		{"subscribe without id", func(c *wsClient) { c.init(); c.send(`{"type":"subscribe","payload":{"query":"x"}}`) }, 4400, ""},
+		{"subscribe before ack", func(c *wsClient) { c.subscribe("1", topicQuery("a")) }, 4401, "Unauthorized"},
+		{"init timeout", func(c *wsClient) {}, 4408, "Connection initialisation timeout"},
+		{"second init", func(c *wsClient) { c.init(); c.send(`{"type":"connection_init"}`) }, 4429, "Too many initialisation requests"},
+		{"duplicate id", func(c *wsClient) {
+			c.init()
+			c.subscribe("dup", topicQuery("a"))
+			c.subscribe("dup", topicQuery("b"))
+		}, 4409, "Subscriber for dup already exists"},
+		{"too big", func(c *wsClient) {
+			c.init()
+			c.send(`{"type":"ping","payload":{"x":"` + strings.Repeat("x", 2000) + `"}}`)
+		}, 1009, ""},
+		{"unmasked frame", func(c *wsClient) {
+			c.init()
+			require.NoError(t, ws.WriteFrame(c.conn, ws.NewTextFrame([]byte(`{"type":"ping"}`))))
+		}, 1002, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := dialWS(t, h)
+			tc.run(c)
+			code, reason := c.expectClose()
+			require.Equal(t, tc.code, code, "reason %q", reason)
+			if tc.reason != "" {
+				require.Equal(t, tc.reason, reason)
+			}
+		})
+	}
+	t.Run("no acceptable subprotocol", func(t *testing.T) {
+		t.Parallel()
+		c := dialWS(t, h, "mqtt")
+		require.Empty(t, c.Protocol)
+		code, _ := c.expectClose()
+		require.Equal(t, uint16(4406), code)
+	})
+	t.Run("client close is echoed", func(t *testing.T) {
+		t.Parallel()
+		c := dialWS(t, h)
+		c.init()
+		c.sendFrame(ws.OpClose, true, ws.NewCloseFrameBody(ws.StatusNormalClosure, "bye"))
+		code, _ := c.expectClose()
+		require.Equal(t, uint16(1000), code)
+	})
+}
+
+func TestPingPongAndFragments(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	c := dialWS(t, h)
+	c.init()
+
+	c.send(`{"type":"ping","payload":{"k":"v"}}`)
+	m := c.next()
+	require.Equal(t, "pong", m["type"])
+	require.Equal(t, map[string]any{"k": "v"}, m["payload"])
+
+	c.sendFrame(ws.OpPing, true, []byte("hello"))
+	op, p, err := c.frame(5 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, ws.OpPong, op)
+	require.Equal(t, "hello", string(p))
+
+	// A ping message split over three fragments with a control frame between.
+	msg := []byte(`{"type":"ping","payload":{"frag":true}}`)
+	c.sendFrame(ws.OpText, false, msg[:5])
+	c.sendFrame(ws.OpContinuation, false, msg[5:20])
+	c.sendFrame(ws.OpPing, true, nil)
+	c.sendFrame(ws.OpContinuation, true, msg[20:])
+	m = c.next()
+	require.Equal(t, "pong", m["type"])
+	require.Equal(t, map[string]any{"frag": true}, m["payload"])
+}
+
+func TestClientCompleteStopsDeliveryAndIDIsReusable(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("1", topicQuery("x"))
+	waitNATSSubs(t, e, 1)
+	c.send(`{"type":"complete","id":"1"}`)
+	c.send(`{"type":"complete","id":"unknown"}`)
+	waitNATSSubs(t, e, 0)
+	require.NoError(t, nc.Publish("x", []byte(`1`)))
+	c.expectSilence(200 * time.Millisecond)
+
+	c.subscribe("1", topicQuery("x"))
+	waitNATSSubs(t, e, 1)
+	require.NoError(t, nc.Publish("x", []byte(`2`)))
+	m := c.next()
+	require.Equal(t, "1", m["id"])
+	require.Equal(t, float64(2), m["payload"].(map[string]any)["data"].(map[string]any)["topic"])
+}
+
+func TestOneNATSSubscriptionPerSubject(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+
+	var clients []*wsClient
+	for i := 0; i < 110; i++ {
+		c := dialWS(t, h)
+		c.init()
+		subject := "one"
+		if i >= 100 {
+			subject = "two"
+		}
+		c.subscribe("s", topicQuery(subject))
+		clients = append(clients, c)
+	}
+	require.Eventually(t, func() bool { return h.Stats().Subscriptions.Load() == 110 }, 5*time.Second, 10*time.Millisecond)
+	waitNATSSubs(t, e, 2)
+
+	require.NoError(t, nc.Publish("one", []byte(`"x"`)))
+	require.NoError(t, nc.Publish("two", []byte(`"y"`)))
+	for i, c := range clients {
+		m := c.next()
+		want := "x"
+		if i >= 100 {
+			want = "y"
+		}
+		require.Equal(t, want, m["payload"].(map[string]any)["data"].(map[string]any)["topic"])
+	}
+	// Everyone leaves: the subscriptions go with the last one.
+	for _, c := range clients {
+		c.conn.Close()
+	}
+	waitNATSSubs(t, e, 0)
+	require.Eventually(t, func() bool { return h.Stats().Connections.Load() == 0 }, 5*time.Second, 10*time.Millisecond)
+}
+
+func TestTwoNodesOnOneNATS(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h1 := startHub(t, e.ClientURL(), nil)
+	h2 := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+	c1, c2 := dialWS(t, h1), dialWS(t, h2)
+	c1.init()
+	c2.init()
+	c1.subscribe("a", topicQuery("news"))
+	c2.subscribe("b", topicQuery("news"))
+	waitNATSSubs(t, e, 2)
+	require.NoError(t, nc.Publish("news", []byte(`{"n":1}`)))
+	require.Equal(t, "a", c1.next()["id"])
+	require.Equal(t, "b", c2.next()["id"])
+	c1.expectSilence(200 * time.Millisecond)
+	c2.expectSilence(10 * time.Millisecond)
+}
+
+func TestSurvivesNATSRestart(t *testing.T) {
+	t.Parallel()
+	e, err := StartEmbeddedNATS("127.0.0.1:0")
+	require.NoError(t, err)
+	url := e.ClientURL()
+	addr := strings.TrimPrefix(url, "nats://")
+	h := startHub(t, url, nil)
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("1", topicQuery("r"))
+	waitNATSSubs(t, e, 1)
+
+	e.Shutdown()
+	require.Eventually(t, func() bool { return !h.Healthy() }, 5*time.Second, 10*time.Millisecond)
+	resp, _ := httpGet(t, h, "/healthz", nil)
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+
+	e2, err := StartEmbeddedNATS(addr)
+	require.NoError(t, err)
+	t.Cleanup(e2.Shutdown)
+	require.Eventually(t, h.Healthy, 10*time.Second, 20*time.Millisecond)
+	waitNATSSubs(t, e2, 1)
+	nc := connectNATS(t, url)
+	require.NoError(t, nc.Publish("r", []byte(`"back"`)))
+	m := c.next()
+	require.Equal(t, "back", m["payload"].(map[string]any)["data"].(map[string]any)["topic"])
+}
+
+func TestSlowClientIsClosedFastClientsKeepReceiving(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.MaxOutboundBytes = 256 << 10 })
+	nc := connectNATS(t, e.ClientURL())
+
+	slow := dialWS(t, h)
+	slow.init()
+	slow.subscribe("s", topicQuery("flood"))
+	fast := dialWS(t, h)
+	fast.init()
+	fast.subscribe("f", topicQuery("flood"))
+	waitNATSSubs(t, e, 1)
+
+	// The slow client never reads. The fast one reads everything, and the
+	// publisher keeps at most `window` messages ahead of it, so it never
+	// falls behind by more than the bound; the slow one must.
+	const n, window = 2000, 8
+	payload := []byte(`"` + strings.Repeat("p", 8<<10) + `"`)
+	got := make(chan struct{}, n)
+	go func() {
+		for {
+			op, _, err := fast.frame(10 * time.Second)
+			if err != nil {
+				close(got)
+				return
+			}
+			if op == ws.OpText {
+				got <- struct{}{}
+			}
+		}
+	}()
+	received := 0
+	for i := 0; i < n; i++ {
+		if i >= window {
+			_, ok := <-got
+			require.True(t, ok, "fast client lost its connection after %d messages", received)
+			received++
+		}
+		require.NoError(t, nc.Publish("flood", payload))
+	}
+	for received < n {
+		_, ok := <-got
+		require.True(t, ok, "fast client lost its connection after %d messages", received)
+		received++
+	}
+	require.Eventually(t, func() bool { return h.Stats().SlowClosed.Load() >= 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return h.Stats().Connections.Load() == 1 }, 15*time.Second, 20*time.Millisecond)
+}
+
+func TestHTTPEndpoints(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	resp, body := httpGet(t, h, "/healthz", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "ok\n", body)
+
+	resp, body = httpGet(t, h, "/graphql", nil)
+	require.Equal(t, http.StatusUpgradeRequired, resp.StatusCode)
+	require.Contains(t, body, "WebSocket")
+
+	resp, _ = httpGet(t, h, "/nope", nil)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	resp, body = httpGet(t, h, "/metrics", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, body, "subhub_connections ")
+
+	resp, _ = httpGet(t, h, "/publish", nil)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "publishing is off without a token")
+}
+
+func TestShutdownClosesClientsWithGoingAway(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	c := dialWS(t, h)
+	c.init()
+	done := make(chan error, 1)
+	go func() { done <- h.Shutdown(t.Context()) }()
+	code, _ := c.expectClose()
+	require.Equal(t, uint16(1001), code)
+	c.sendFrame(ws.OpClose, true, ws.NewCloseFrameBody(1001, ""))
+	require.NoError(t, <-done)
+}

@@ -1,0 +1,176 @@
+package hub
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/subhub/subhub/hub/graphql"
+	"github.com/subhub/subhub/wire"
+)
+
+// Options configures a Hub. The zero value of every field means its
+// documented default; defaults are applied by New (see withDefaults).
+type Options struct {
+	// Listen is the TCP address for WebSocket, SSE and HTTP endpoints.
+	// Zero value means ":8080". Port 0 picks a free port (see Hub.Addr).
+	Listen string
+	// Path is the GraphQL endpoint path. Zero value means "/graphql".
+	Path string
+
+	// NATSURLs are the NATS servers to join (comma-separated URLs are
+	// accepted in one element). Empty means the caller runs an embedded
+	// server and must set it here before New; Hub itself never starts one.
+	NATSURLs []string
+	// NATSPool is the number of NATS connections; a subject always uses the
+	// same one (hash of the subject). Zero value means 1.
+	NATSPool int
+	// Shards is the number of topic registry shards and fan-out loops.
+	// Zero value means 4 × GOMAXPROCS.
+	Shards int
+	// Linger keeps a NATS subscription alive this long after its last local
+	// subscriber left, against subscribe/unsubscribe churn. Zero means
+	// release immediately; at most one second.
+	Linger time.Duration
+
+	// MaxMessageBytes is the largest client message accepted (a larger one
+	// is closed with 1009). Zero value means 64 KiB.
+	MaxMessageBytes int
+	// InitTimeout is how long a graphql-transport-ws client may take to send
+	// connection_init (close 4408 after). Zero value means 3 s.
+	InitTimeout time.Duration
+	// MaxOutboundBytes bounds the bytes queued for one connection; a client
+	// that falls further behind is closed with 1008 (policy violation) and
+	// counted as slow. Zero value means 1 MiB.
+	MaxOutboundBytes int
+	// WriteTimeout is how long a full socket may stay full before the
+	// connection is closed as slow. Zero value means 10 s.
+	WriteTimeout time.Duration
+	// KeepAlive is the interval of legacy `ka` messages and SSE keep-alive
+	// comments. Zero value means 12 s.
+	KeepAlive time.Duration
+	// MaxConnections refuses upgrades beyond this many connections (HTTP 503).
+	// Zero means unlimited.
+	MaxConnections int
+
+	// Schema is the GraphQL schema. Nil means graphql.DefaultSchema().
+	Schema *graphql.Schema
+	// PlanCacheSize bounds the compiled-operation cache. Zero value means 4096.
+	PlanCacheSize int
+	// Serializer and Envelope select the NATS message format
+	// (defaults: JSON, raw).
+	Serializer wire.Serializer
+	Envelope   wire.Envelope
+	// TopicPrefix is HotChocolate's TopicPrefix (hotchocolate envelope only).
+	TopicPrefix string
+	// SubjectPrefix is prepended to every subject as SubjectPrefix+".".
+	SubjectPrefix string
+
+	// PublishToken enables POST /publish when non-empty; requests must carry
+	// "Authorization: Bearer <PublishToken>".
+	PublishToken string
+
+	// Logger receives the hub's logs. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+const (
+	defaultListen          = ":8080"
+	defaultPath            = "/graphql"
+	defaultMaxMessageBytes = 64 << 10
+	defaultInitTimeout     = 3 * time.Second
+	defaultMaxOutbound     = 1 << 20
+	defaultWriteTimeout    = 10 * time.Second
+	defaultKeepAlive       = 12 * time.Second
+	defaultPlanCacheSize   = 4096
+	maxLinger              = time.Second
+)
+
+// withDefaults returns a copy of o with defaults applied, or an error naming
+// the invalid option.
+func (o Options) withDefaults() (Options, error) {
+	if o.Listen == "" {
+		o.Listen = defaultListen
+	}
+	if o.Path == "" {
+		o.Path = defaultPath
+	}
+	if !strings.HasPrefix(o.Path, "/") {
+		return o, fmt.Errorf("%w: path %q must start with /", ErrInvalidOption, o.Path)
+	}
+	var urls []string
+	for _, u := range o.NATSURLs {
+		for _, p := range strings.Split(u, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				urls = append(urls, p)
+			}
+		}
+	}
+	if len(urls) == 0 {
+		return o, fmt.Errorf("%w: no NATS URL", ErrInvalidOption)
+	}
+	o.NATSURLs = urls
+	if o.NATSPool == 0 {
+		o.NATSPool = 1
+	}
+	if o.NATSPool < 1 || o.NATSPool > 64 {
+		return o, fmt.Errorf("%w: nats-pool %d must be between 1 and 64", ErrInvalidOption, o.NATSPool)
+	}
+	if o.Shards == 0 {
+		o.Shards = 4 * runtime.GOMAXPROCS(0)
+	}
+	if o.Shards < 1 || o.Shards > 4096 {
+		return o, fmt.Errorf("%w: shards %d must be between 1 and 4096", ErrInvalidOption, o.Shards)
+	}
+	if o.Linger < 0 || o.Linger > maxLinger {
+		return o, fmt.Errorf("%w: linger %s must be between 0 and %s", ErrInvalidOption, o.Linger, maxLinger)
+	}
+	if o.MaxMessageBytes == 0 {
+		o.MaxMessageBytes = defaultMaxMessageBytes
+	}
+	if o.MaxMessageBytes < 256 {
+		return o, fmt.Errorf("%w: max-message-bytes %d must be at least 256", ErrInvalidOption, o.MaxMessageBytes)
+	}
+	if o.InitTimeout == 0 {
+		o.InitTimeout = defaultInitTimeout
+	}
+	if o.InitTimeout < 0 {
+		return o, fmt.Errorf("%w: init-timeout %s must be positive", ErrInvalidOption, o.InitTimeout)
+	}
+	if o.MaxOutboundBytes == 0 {
+		o.MaxOutboundBytes = defaultMaxOutbound
+	}
+	if o.MaxOutboundBytes < 4096 {
+		return o, fmt.Errorf("%w: max-outbound-bytes %d must be at least 4096", ErrInvalidOption, o.MaxOutboundBytes)
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = defaultWriteTimeout
+	}
+	if o.WriteTimeout < 0 {
+		return o, fmt.Errorf("%w: write-timeout %s must be positive", ErrInvalidOption, o.WriteTimeout)
+	}
+	if o.KeepAlive == 0 {
+		o.KeepAlive = defaultKeepAlive
+	}
+	if o.KeepAlive < 0 {
+		return o, fmt.Errorf("%w: keepalive %s must be positive", ErrInvalidOption, o.KeepAlive)
+	}
+	if o.MaxConnections < 0 {
+		return o, fmt.Errorf("%w: max-connections %d must not be negative", ErrInvalidOption, o.MaxConnections)
+	}
+	if o.Schema == nil {
+		o.Schema = graphql.DefaultSchema()
+	}
+	if o.PlanCacheSize == 0 {
+		o.PlanCacheSize = defaultPlanCacheSize
+	}
+	if o.PlanCacheSize < 1 {
+		return o, fmt.Errorf("%w: plan-cache-size %d must be positive", ErrInvalidOption, o.PlanCacheSize)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}

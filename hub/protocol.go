@@ -1,0 +1,279 @@
+package hub
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/subhub/subhub/hub/graphql"
+	"github.com/subhub/subhub/wire"
+)
+
+// Parsers are pooled: client messages are rare next to deliveries, and an
+// idle connection should not hold one.
+var parserPool = sync.Pool{New: func() any { return new(wire.Parser) }}
+
+// onTransportWS handles one graphql-transport-ws client message.
+func (c *conn) onTransportWS(data []byte) {
+	p := parserPool.Get().(*wire.Parser)
+	defer parserPool.Put(p)
+	var m wire.ClientMessage
+	if err := p.Parse(wire.ProtoTransportWS, data, &m); err != nil {
+		c.failWS(4400, protocolReason(err))
+		return
+	}
+	switch m.Type {
+	case wire.TypeConnectionInit:
+		if c.initSeen {
+			c.failWS(4429, "Too many initialisation requests")
+			return
+		}
+		c.initSeen = true
+		c.mu.Lock()
+		c.acked = true
+		if c.initTimer != nil {
+			c.initTimer.Stop()
+		}
+		c.mu.Unlock()
+		c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionAck(b, nil) })
+	case wire.TypePing:
+		c.sendMessage(func(b []byte) []byte { return wire.AppendPong(b, m.Payload) })
+	case wire.TypePong:
+	case wire.TypeSubscribe:
+		c.mu.Lock()
+		acked := c.acked
+		c.mu.Unlock()
+		if !acked {
+			c.failWS(4401, "Unauthorized")
+			return
+		}
+		c.startSub(&m)
+	case wire.TypeComplete:
+		c.stopSub(string(m.ID))
+	default:
+		c.failWS(4400, "Invalid message received")
+	}
+}
+
+// onLegacy handles one subscriptions-transport-ws (graphql-ws) message.
+func (c *conn) onLegacy(data []byte) {
+	p := parserPool.Get().(*wire.Parser)
+	defer parserPool.Put(p)
+	var m wire.ClientMessage
+	if err := p.Parse(wire.ProtoLegacy, data, &m); err != nil {
+		reason := protocolReason(err)
+		if strings.HasPrefix(strings.ToLower(reason), "unknown message type") {
+			c.sendMessage(func(b []byte) []byte {
+				return wire.AppendLegacyError(b, m.ID, appendMessageObject(nil, "Invalid message type: "+reason))
+			})
+			return
+		}
+		c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionError(b, reason) })
+		return
+	}
+	switch m.Type {
+	case wire.TypeConnectionInit:
+		c.initSeen = true
+		c.mu.Lock()
+		c.acked = true
+		c.mu.Unlock()
+		c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionAck(b, nil) })
+		c.sendMessage(wire.AppendKeepAlive)
+		c.startKeepAlive()
+	case wire.TypeStart:
+		c.mu.Lock()
+		acked := c.acked
+		c.mu.Unlock()
+		if !acked {
+			c.sendMessage(func(b []byte) []byte {
+				return wire.AppendLegacyError(b, m.ID, appendMessageObject(nil, "connection_init must come first"))
+			})
+			return
+		}
+		// A start with an active id replaces that operation.
+		c.stopSub(string(m.ID))
+		c.startSub(&m)
+	case wire.TypeStop:
+		c.stopSub(string(m.ID))
+	case wire.TypeConnectionTerminate:
+		c.closeWS(1000, "", false)
+	default:
+		c.sendMessage(func(b []byte) []byte {
+			return wire.AppendLegacyError(b, m.ID, appendMessageObject(nil, "Invalid message type"))
+		})
+	}
+}
+
+func protocolReason(err error) string {
+	var pe *wire.ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Reason
+	}
+	return "Invalid message received"
+}
+
+// startSub compiles the operation and registers the subscription. Errors go
+// back as the protocol's error message; the connection stays open.
+func (c *conn) startSub(m *wire.ClientMessage) {
+	id := string(m.ID)
+	c.mu.Lock()
+	_, exists := c.subs[id]
+	c.mu.Unlock()
+	if exists {
+		c.failWS(4409, "Subscriber for "+id+" already exists")
+		return
+	}
+	req := graphql.Request{Query: string(m.Query), OperationName: string(m.OperationName)}
+	if len(m.Variables) > 0 {
+		req.Variables = append([]byte(nil), m.Variables...)
+	}
+	op, errs := c.h.cache.Compile(req)
+	if len(errs) > 0 {
+		c.sendOperationErrors(m.ID, errs)
+		return
+	}
+	s := &sub{
+		c:       c,
+		id:      id,
+		subject: c.h.subjects.Subject(op.Topic),
+		key:     groupKey{plan: op.Plan, proto: c.proto},
+	}
+	s.prefix = wire.AppendNextPrefix(make([]byte, 0, len(id)+48), c.proto, m.ID)
+	c.mu.Lock()
+	if c.state != stateWS && c.state != stateSSE {
+		c.mu.Unlock()
+		return
+	}
+	if c.subs == nil {
+		c.subs = make(map[string]*sub, 1)
+	}
+	c.subs[id] = s
+	c.mu.Unlock()
+	c.h.subscribe(s)
+}
+
+// sendOperationErrors reports request errors for one operation.
+func (c *conn) sendOperationErrors(id []byte, errs graphql.Errors) {
+	switch c.proto {
+	case wire.ProtoTransportWS:
+		c.sendMessage(func(b []byte) []byte { return wire.AppendError(b, id, errs.AppendJSON(nil)) })
+	case wire.ProtoLegacy:
+		c.sendMessage(func(b []byte) []byte {
+			return wire.AppendLegacyError(b, id, firstErrorObject(errs))
+		})
+	}
+}
+
+// firstErrorObject renders the first error as one GraphQLFormattedError
+// object, the payload shape legacy clients expect.
+func firstErrorObject(errs graphql.Errors) []byte {
+	arr := errs[:1].AppendJSON(nil)
+	return arr[1 : len(arr)-1]
+}
+
+func appendMessageObject(dst []byte, msg string) []byte {
+	dst = append(dst, `{"message":`...)
+	dst = wire.AppendJSONStringString(dst, msg)
+	return append(dst, '}')
+}
+
+// stopSub ends the client's subscription id (no message is sent back, as
+// both protocols specify). Unknown ids are ignored.
+func (c *conn) stopSub(id string) {
+	c.mu.Lock()
+	s := c.subs[id]
+	if s == nil {
+		c.mu.Unlock()
+		return
+	}
+	delete(c.subs, id)
+	s.done = true
+	c.mu.Unlock()
+	c.h.unsubscribe(s)
+}
+
+// completeSub ends s because its topic was completed by the publisher: the
+// client gets `complete` (SSE: event complete, then the stream ends).
+// The registry entry is already gone.
+func (c *conn) completeSub(s *sub) {
+	c.mu.Lock()
+	if s.done {
+		c.mu.Unlock()
+		return
+	}
+	s.done = true
+	if c.subs[s.id] == s {
+		delete(c.subs, s.id)
+	}
+	switch c.state {
+	case stateWS:
+		bp := scratchPool.Get().(*[]byte)
+		body := wire.AppendComplete((*bp)[:0], c.proto, []byte(s.id))
+		c.out = wire.AppendTextFrame(c.out, body)
+		*bp = body
+		scratchPool.Put(bp)
+	case stateSSE:
+		c.out = appendSSEChunk(c.out, "complete", nil)
+		c.out = append(c.out, "0\r\n\r\n"...)
+		c.state = stateClosing
+		c.closeMode = closeNow
+	}
+	c.mu.Unlock()
+	c.flush()
+}
+
+// sendMessage frames the JSON message built by build and writes it.
+func (c *conn) sendMessage(build func([]byte) []byte) {
+	bp := scratchPool.Get().(*[]byte)
+	body := build((*bp)[:0])
+	c.queueText(body)
+	*bp = body
+	scratchPool.Put(bp)
+}
+
+// onInitTimeout closes a graphql-transport-ws client that did not send
+// connection_init in time (4408).
+func (c *conn) onInitTimeout() {
+	c.mu.Lock()
+	acked := c.acked
+	c.mu.Unlock()
+	if !acked {
+		c.closeWS(4408, "Connection initialisation timeout", true)
+	}
+}
+
+// startKeepAlive sends legacy `ka` messages every KeepAlive.
+func (c *conn) startKeepAlive() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kaTimer != nil || c.state != stateWS {
+		return
+	}
+	var tick func()
+	tick = func() {
+		c.sendMessage(wire.AppendKeepAlive)
+		c.mu.Lock()
+		if c.state == stateWS {
+			c.kaTimer.Reset(c.h.opts.KeepAlive)
+		}
+		c.mu.Unlock()
+	}
+	c.kaTimer = time.AfterFunc(c.h.opts.KeepAlive, tick)
+}
+
+// goAway closes the client for a server shutdown: 1001 so it reconnects
+// elsewhere.
+func (c *conn) goAway() {
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	switch st {
+	case stateWS:
+		c.closeWS(1001, "server shutting down", true)
+	case stateSSE:
+		c.writeRaw([]byte("0\r\n\r\n"), true)
+	default:
+		c.nc.Close()
+	}
+}

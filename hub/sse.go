@@ -1,0 +1,115 @@
+package hub
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/subhub/subhub/hub/graphql"
+	"github.com/subhub/subhub/wire"
+)
+
+// sseRequest is a GraphQL-over-HTTP request body.
+type sseRequest struct {
+	Query         string          `json:"query"`
+	OperationName string          `json:"operationName"`
+	Variables     json.RawMessage `json:"variables"`
+	Extensions    json.RawMessage `json:"extensions"`
+}
+
+const sseHead = "HTTP/1.1 200 OK\r\n" +
+	"Content-Type: text/event-stream; charset=utf-8\r\n" +
+	"Cache-Control: no-cache\r\n" +
+	"Connection: keep-alive\r\n" +
+	"X-Accel-Buffering: no\r\n" +
+	"Transfer-Encoding: chunked\r\n\r\n"
+
+// startSSE serves one subscription as text/event-stream (GraphQL over SSE,
+// distinct connections mode). The stream lives on the same event loop and
+// outbound bound as WebSockets; it ends with the topic's completion or when
+// the client closes.
+func (c *conn) startSSE(req *http.Request, body []byte) {
+	var r sseRequest
+	switch req.Method {
+	case http.MethodPost:
+		if err := json.Unmarshal(body, &r); err != nil {
+			c.httpError(http.StatusBadRequest, "request body must be a JSON object {query, variables, operationName}: "+err.Error())
+			return
+		}
+	case http.MethodGet:
+		q := req.URL.Query()
+		r.Query = q.Get("query")
+		r.OperationName = q.Get("operationName")
+		if v := q.Get("variables"); v != "" {
+			r.Variables = json.RawMessage(v)
+		}
+	default:
+		c.httpResponse(http.StatusMethodNotAllowed, "text/plain; charset=utf-8",
+			[]byte("use GET or POST with Accept: text/event-stream\n"), "Allow: GET, POST\r\n")
+		return
+	}
+	if r.Query == "" {
+		c.httpError(http.StatusBadRequest, "missing query")
+		return
+	}
+	if len(r.Variables) > 0 && !json.Valid(r.Variables) {
+		c.httpError(http.StatusBadRequest, "variables must be a JSON object")
+		return
+	}
+	greq := graphql.Request{Query: r.Query, OperationName: r.OperationName}
+	if len(r.Variables) > 0 && string(r.Variables) != "null" {
+		greq.Variables = r.Variables
+	}
+	c.proto = wire.ProtoSSE
+	c.mu.Lock()
+	c.state = stateSSE
+	c.out = append(c.out, sseHead...)
+	c.mu.Unlock()
+
+	op, errs := c.h.cache.Compile(greq)
+	if len(errs) > 0 {
+		// graphql-sse: request errors are a `next` on the accepted stream,
+		// followed by `complete`.
+		res := append([]byte(`{"errors":`), errs.AppendJSON(nil)...)
+		res = append(res, '}')
+		c.mu.Lock()
+		c.out = appendSSEChunk(c.out, "next", res)
+		c.out = appendSSEChunk(c.out, "complete", nil)
+		c.out = append(c.out, "0\r\n\r\n"...)
+		c.state = stateClosing
+		c.closeMode = closeNow
+		c.mu.Unlock()
+		c.flush()
+		return
+	}
+	s := &sub{
+		c:       c,
+		id:      "sse",
+		subject: c.h.subjects.Subject(op.Topic),
+		key:     groupKey{plan: op.Plan, proto: wire.ProtoSSE},
+	}
+	c.mu.Lock()
+	c.subs = map[string]*sub{s.id: s}
+	c.kaTimer = time.AfterFunc(c.h.opts.KeepAlive, c.sseKeepAlive)
+	c.mu.Unlock()
+	c.h.subscribe(s)
+	c.flush()
+}
+
+// sseKeepAlive writes a comment line so proxies keep the stream open.
+func (c *conn) sseKeepAlive() {
+	c.mu.Lock()
+	if c.state != stateSSE {
+		c.mu.Unlock()
+		return
+	}
+	c.out = appendSSEComment(c.out)
+	c.kaTimer.Reset(c.h.opts.KeepAlive)
+	c.mu.Unlock()
+	c.flush()
+}
+
+func appendSSEComment(dst []byte) []byte {
+	dst, start := beginChunk(dst)
+	return endChunk(wire.AppendSSEComment(dst, "keep-alive"), start)
+}

@@ -1,0 +1,277 @@
+package hub
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
+
+	"github.com/subhub/subhub/wire"
+)
+
+// closeMode says what happens once a connection's queue has drained after
+// a close frame was queued.
+const (
+	closeNone     uint8 = iota
+	closeWaitPeer       // we initiated: wait (bounded) for the peer's close frame
+	closeNow            // close the socket as soon as the queue is written
+)
+
+// closeWait bounds how long we wait for the peer's answer to our close frame.
+const closeWait = time.Second
+
+// maxKeptBuffer is the largest outbound buffer kept for reuse after a flush;
+// bigger ones (after a burst) are left to the GC.
+const maxKeptBuffer = 64 << 10
+
+var errFDClosed = errors.New("hub: connection closed")
+
+// scratch buffers for control messages (rare; not on the fan-out path)
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// enqueueDelivery appends one delivery frame for s and reports whether c
+// just became dirty (the caller must then flush it later). Called by fan-out
+// loops under the registry's read lock: it never writes to the socket.
+func (c *conn) enqueueDelivery(s *sub, payload []byte) bool {
+	c.mu.Lock()
+	if c.state != stateWS && c.state != stateSSE || s.done {
+		c.mu.Unlock()
+		return false
+	}
+	if len(c.out)+len(s.prefix)+len(payload)+32 > c.h.opts.MaxOutboundBytes {
+		c.overflowLocked()
+	} else if c.state == stateSSE {
+		c.out = appendSSEChunk(c.out, "next", payload)
+	} else {
+		c.out = wire.AppendWSDelivery(c.out, s.prefix, payload)
+	}
+	became := !c.dirty
+	c.dirty = true
+	c.mu.Unlock()
+	return became
+}
+
+// overflowLocked handles a client that fell more than MaxOutboundBytes
+// behind: its queued frames are dropped and replaced by a close frame (1008),
+// and the socket is closed once that is written (or WriteTimeout passes).
+// c.mu must be held.
+func (c *conn) overflowLocked() {
+	c.h.stats.SlowClosed.Add(1)
+	c.h.log.Debug("closing slow client", "remote", c.nc.RemoteAddr())
+	c.out = c.out[:0]
+	if c.state == stateWS {
+		c.out = wire.AppendCloseFrame(c.out, 1008, "slow consumer: outbound queue limit exceeded")
+	}
+	c.state = stateClosing
+	c.closeMode = closeNow
+	if c.blocked {
+		// Its socket is full: the close frame could not leave anyway. Close
+		// now (not here: we hold c.mu and maybe a registry lock).
+		go c.nc.Close()
+	}
+}
+
+// queueText frames body as a text message and writes it.
+func (c *conn) queueText(body []byte) {
+	c.mu.Lock()
+	if c.state != stateWS {
+		c.mu.Unlock()
+		return
+	}
+	c.out = wire.AppendTextFrame(c.out, body)
+	c.mu.Unlock()
+	c.flush()
+}
+
+// queueControl queues a WebSocket control frame (ping/pong) and writes it.
+func (c *conn) queueControl(op ws.OpCode, payload []byte) {
+	c.mu.Lock()
+	if c.state != stateWS {
+		c.mu.Unlock()
+		return
+	}
+	c.out = wire.AppendFrameHeader(c.out, op, len(payload))
+	c.out = append(c.out, payload...)
+	c.mu.Unlock()
+	c.flush()
+}
+
+// closeWS starts the closing handshake with code and reason. With waitPeer
+// the socket stays open (at most closeWait) for the peer's close frame;
+// otherwise it is closed as soon as the close frame is written.
+func (c *conn) closeWS(code uint16, reason string, waitPeer bool) {
+	c.mu.Lock()
+	if c.state != stateWS {
+		c.mu.Unlock()
+		return
+	}
+	c.out = wire.AppendCloseFrame(c.out, code, reason)
+	c.state = stateClosing
+	if waitPeer {
+		c.closeMode = closeWaitPeer
+	} else {
+		c.closeMode = closeNow
+	}
+	c.mu.Unlock()
+	c.flush()
+}
+
+// writeRaw queues pre-framed bytes (HTTP responses, SSE) regardless of the
+// WebSocket state and optionally closes the socket after they are written.
+func (c *conn) writeRaw(b []byte, thenClose bool) {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.out = append(c.out, b...)
+	if thenClose {
+		c.state = stateClosing
+		c.closeMode = closeNow
+	}
+	c.mu.Unlock()
+	c.flush()
+}
+
+// flush writes everything queued unless another writer owns the socket (it
+// will pick the new bytes up). Never call it with a registry lock held.
+func (c *conn) flush() {
+	c.mu.Lock()
+	c.dirty = false
+	if c.writing || c.state == stateClosed || (len(c.out) == 0 && c.closeMode == closeNone) {
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	c.writeLoopLocked()
+}
+
+// writeLoopLocked writes c.out until it is empty. c.mu must be held and
+// c.writing set; it returns with c.mu released. A full socket hands the rest
+// to slowWrite, which keeps c.writing until the queue is empty.
+func (c *conn) writeLoopLocked() {
+	for {
+		if len(c.out) == 0 || c.state == stateClosed {
+			c.writing = false
+			mode := c.closeMode
+			if c.state == stateClosed {
+				mode = closeNone
+			}
+			if mode == closeWaitPeer {
+				c.closeMode = closeNone
+				c.timer = time.AfterFunc(closeWait, func() { c.nc.Close() })
+			}
+			c.mu.Unlock()
+			if mode == closeNow {
+				c.nc.Close()
+			}
+			return
+		}
+		buf := c.out
+		c.out, c.spare = c.spare[:0], nil
+		c.mu.Unlock()
+
+		n, err := c.rawWrite(buf)
+		if err != nil && !errors.Is(err, unix.EAGAIN) {
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
+			c.nc.Close()
+			return
+		}
+		if n < len(buf) {
+			go c.slowWrite(buf, n)
+			return
+		}
+		c.mu.Lock()
+		c.recycleLocked(buf)
+	}
+}
+
+// rawWrite is one non-blocking write of b (everything queued, many frames)
+// to the socket. wmu keeps it from racing netpoll closing the fd.
+func (c *conn) rawWrite(b []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.fdClosed {
+		return 0, errFDClosed
+	}
+	for {
+		n, err := unix.Write(c.fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}
+
+// slowWrite runs only while a client's socket is full: netpoll parks this
+// goroutine until the socket is writable or WriteTimeout passes (then the
+// client is closed). Frames queued meanwhile are bounded by
+// MaxOutboundBytes.
+func (c *conn) slowWrite(buf []byte, off int) {
+	c.mu.Lock()
+	c.blocked = true
+	c.mu.Unlock()
+	for {
+		w := c.nc.Writer()
+		_, err := w.WriteBinary(buf[off:])
+		if err == nil {
+			err = w.Flush()
+		}
+		c.mu.Lock()
+		if err != nil {
+			c.writing, c.blocked = false, false
+			if c.state != stateClosed && c.state != stateClosing {
+				c.h.stats.SlowClosed.Add(1)
+			}
+			c.mu.Unlock()
+			c.nc.Close()
+			return
+		}
+		c.recycleLocked(buf)
+		if len(c.out) == 0 || c.state == stateClosed {
+			c.blocked = false
+			c.writeLoopLocked() // handles close modes and clears writing
+			return
+		}
+		buf, off = c.out, 0
+		c.out, c.spare = c.spare[:0], nil
+		c.mu.Unlock()
+	}
+}
+
+// recycleLocked keeps a drained buffer for reuse. c.mu must be held.
+func (c *conn) recycleLocked(buf []byte) {
+	if cap(buf) <= maxKeptBuffer && c.spare == nil {
+		c.spare = buf[:0]
+	}
+}
+
+// appendSSEChunk appends one SSE event as one HTTP/1.1 chunk.
+func appendSSEChunk(dst []byte, event string, data []byte) []byte {
+	dst, start := beginChunk(dst)
+	return endChunk(wire.AppendSSEEvent(dst, event, data), start)
+}
+
+// beginChunk reserves an HTTP/1.1 chunk header (fixed-width hex size,
+// patched by endChunk) and returns the index of the chunk's start.
+func beginChunk(dst []byte) ([]byte, int) {
+	return append(dst, "00000000\r\n"...), len(dst)
+}
+
+// endChunk patches the size of the chunk begun at start and terminates it.
+func endChunk(dst []byte, start int) []byte {
+	n := len(dst) - start - 10
+	const hex = "0123456789abcdef"
+	for i := 7; i >= 0; i-- {
+		dst[start+i] = hex[n&0xf]
+		n >>= 4
+	}
+	return append(dst, '\r', '\n')
+}
