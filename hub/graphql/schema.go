@@ -129,7 +129,7 @@ func ParseSchema(name, src string) (*Schema, error) {
 func LoadSchemaFile(path string) (*Schema, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &SchemaError{File: path, Message: err.Error()}
+		return nil, &SchemaError{File: path, Message: err.Error(), Err: err}
 	}
 	return ParseSchema(path, string(b))
 }
@@ -293,8 +293,9 @@ func checkToken(s string) string {
 // (or "file: message" without a position); it wraps ErrInvalidSchema.
 type SchemaError struct {
 	File         string
-	Line, Column int
+	Line, Column int // 0 when the error has no position
 	Message      string
+	Err          error // underlying error (e.g. from os.ReadFile), or nil
 }
 
 func (e *SchemaError) Error() string {
@@ -304,8 +305,13 @@ func (e *SchemaError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
 }
 
-// Unwrap returns ErrInvalidSchema.
-func (e *SchemaError) Unwrap() error { return ErrInvalidSchema }
+// Unwrap returns ErrInvalidSchema and the underlying error, if any.
+func (e *SchemaError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidSchema, e.Err}
+	}
+	return []error{ErrInvalidSchema}
+}
 
 func posError(name string, pos *ast.Position, format string, args ...any) error {
 	e := &SchemaError{File: name, Message: fmt.Sprintf(format, args...)}

@@ -1,0 +1,55 @@
+package graphql
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/valyala/fastjson"
+)
+
+// fuzzQueries cover objects, abstract types, lists of lists, non-null
+// chains, every scalar kind and custom scalars.
+var fuzzQueries = []string{
+	benchQuery,
+	`subscription { search(q: "x") { __typename ... on Book { title strictMatrix matrix } ... on Author { name books { id } } ... on Media { year } } }`,
+	`subscription { strictChain { val next { val inner { val opt } } inner { next { val } } } }`,
+	`subscription { scalars { i f s b id e nn ids j } }`,
+	`subscription { grid }`,
+	`subscription { json }`,
+	`subscription { node(id: "1") { __typename id ... on Author { name } } }`,
+}
+
+func FuzzProject(f *testing.F) {
+	s, err := ParseSchema("corpus.graphql", corpusSDL)
+	require.NoError(f, err)
+	var plans []*Plan
+	for _, q := range fuzzQueries {
+		op, errs := s.Compile(Request{Query: q, Variables: []byte(`{"shelf":"s"}`)})
+		require.Nil(f, errs, q)
+		plans = append(plans, op.Plan)
+	}
+	f.Add([]byte(benchEvent))
+	f.Add([]byte(bookEvent))
+	for _, c := range corpus() {
+		if c.event != "" {
+			f.Add([]byte(c.event))
+		}
+	}
+	f.Add([]byte(`[[1,2],[null],{"__typename":"Book"},"\u0000\ud800"]`))
+	f.Add([]byte(`{"val":1e999,"next":{"val":-0,"inner":{"val":"0x1F"}},"inner":{}}`))
+	var p fastjson.Parser
+	var dst []byte
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := p.ParseBytes(data)
+		if err != nil {
+			return
+		}
+		for i, plan := range plans {
+			dst = plan.AppendResult(dst[:0], v)
+			if !json.Valid(dst) {
+				t.Fatalf("plan %d: invalid JSON %q for event %q", i, dst, data)
+			}
+		}
+	})
+}
