@@ -61,6 +61,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if res.Interrupted {
+		fmt.Fprintln(stderr, "subhub loadtest: interrupted, the report is partial")
+		return 1
+	}
 	if failed := res.Check(cfg); len(failed) > 0 {
 		for _, f := range failed {
 			fmt.Fprintf(stderr, "subhub loadtest: SLO failed: %s\n", f)

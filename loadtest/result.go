@@ -14,10 +14,11 @@ import (
 // Result is the outcome of one Run. Latencies are in milliseconds; counts
 // cover stable subscriptions unless the name says churn.
 type Result struct {
-	Start   time.Time     `json:"start"`
-	Elapsed float64       `json:"elapsed_s"`
-	Config  ResultConfig  `json:"config"`
-	Phases  PhaseDuration `json:"phases_s"`
+	Start       time.Time     `json:"start"`
+	Interrupted bool          `json:"interrupted,omitempty"` // ctx ended during publishing or drain: figures are partial
+	Elapsed     float64       `json:"elapsed_s"`
+	Config      ResultConfig  `json:"config"`
+	Phases      PhaseDuration `json:"phases_s"`
 
 	Connections            int64   `json:"connections"`             // stable connections asked for
 	ConnectionsEstablished int64   `json:"connections_established"` // reached connection_ack (stable and churn)
@@ -161,6 +162,9 @@ func mapString(m map[string]int64) string {
 func (r *Result) WriteText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	if r.Interrupted {
+		row("INTERRUPTED", "publishing or drain was cut short; figures are partial")
+	}
 	row("connections", "%d established / %d asked, %d open at end", r.ConnectionsEstablished, r.Connections, r.ConnectionsOpen)
 	row("subscriptions", "%d", r.Subscriptions)
 	row("published", "%d (%d errors) in %.2fs", r.Published, r.PublishErrors, r.Phases.Publish)

@@ -47,7 +47,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	var workers []*worker
 	var stable []int
 	if cfg.Workers > 0 {
-		workers, err = startWorkers(ctx, &cfg)
+		// Children outlive ctx so that an interrupted run still collects
+		// their results; the deferred kill ends them on every return path.
+		workers, err = startWorkers(context.WithoutCancel(ctx), &cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -125,12 +127,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	close(churnStop)
 	r.ChurnOps = <-churnDone
 
-	// Phase 4: drain.
+	// Phase 4: drain. An interrupt from here on still yields a report.
 	mon.setPhase("drain")
 	tDrain := time.Now()
-	if !sleepCtx(ctx, cfg.Drain) {
-		return nil, ctx.Err()
-	}
+	r.Interrupted = ctx.Err() != nil || !sleepCtx(ctx, cfg.Drain)
 	r.Phases.Drain = time.Since(tDrain).Seconds()
 	stopMon()
 
@@ -140,7 +140,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		total.RSS = readRSS()
 	}
 	for _, w := range workers {
-		t, err := w.finish(ctx)
+		t, err := w.finish(context.WithoutCancel(ctx))
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -51,6 +52,7 @@ func startWorkers(ctx context.Context, cfg *Config) ([]*worker, error) {
 		w := &worker{index: i, done: make(chan struct{})}
 		w.cmd = exec.CommandContext(ctx, exe, append([]string{"loadtest"}, cfg.workerArgs(i)...)...)
 		w.cmd.Stderr = &lockedWriter{w: &w.errb}
+		w.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		stdin, err := w.cmd.StdinPipe()
 		if err == nil {
 			w.stdin = stdin
