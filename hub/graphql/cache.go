@@ -9,6 +9,10 @@ import (
 // operationName, variables bytes). It is safe for concurrent use. A
 // repeated request compiles nothing and returns the same *Plan; failed
 // compilations are cached too, since they fail the same way every time.
+// Cached operations whose projections are identical (the same selections,
+// locations and types, whatever the spelling of the document, the variables
+// or the topic) share one *Plan, so the hub projects an event once for all
+// of them.
 type Cache struct {
 	s    *Schema
 	size int
@@ -16,13 +20,22 @@ type Cache struct {
 	mu      sync.Mutex // guards the fields below
 	entries map[string]*list.Element
 	lru     list.List // of *cacheEntry, most recently used first
-	scratch []byte    // key buffer for lookups
+	plans   map[string]*sharedPlan
+	scratch []byte // key buffer for lookups
 }
 
 type cacheEntry struct {
 	key  string
 	op   Operation
 	errs Errors
+	// fingerprint of op.Plan, "" for failed compilations.
+	fingerprint string
+}
+
+// sharedPlan is an interned plan and the number of cache entries using it.
+type sharedPlan struct {
+	plan *Plan
+	refs int
 }
 
 // NewCache returns a cache of at most size compiled operations of s. It
@@ -31,7 +44,7 @@ func NewCache(s *Schema, size int) *Cache {
 	if size < 1 {
 		panic(ErrInvalidCacheSize)
 	}
-	return &Cache{s: s, size: size, entries: make(map[string]*list.Element, size)}
+	return &Cache{s: s, size: size, entries: make(map[string]*list.Element, size), plans: map[string]*sharedPlan{}}
 }
 
 // Schema returns the schema operations are compiled against.
@@ -59,6 +72,10 @@ func (c *Cache) Compile(req Request) (Operation, Errors) {
 
 	op, errs := c.s.Compile(req)
 	key := string(appendCacheKey(nil, req))
+	var fp string
+	if op.Plan != nil {
+		fp = op.Plan.fingerprint()
+	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -68,11 +85,26 @@ func (c *Cache) Compile(req Request) (Operation, Errors) {
 		e := el.Value.(*cacheEntry)
 		return e.op, e.errs
 	}
-	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, op: op, errs: errs})
+	if fp != "" {
+		sp := c.plans[fp]
+		if sp == nil {
+			sp = &sharedPlan{plan: op.Plan}
+			c.plans[fp] = sp
+		}
+		sp.refs++
+		op.Plan = sp.plan
+	}
+	c.entries[key] = c.lru.PushFront(&cacheEntry{key: key, op: op, errs: errs, fingerprint: fp})
 	for c.lru.Len() > c.size {
-		old := c.lru.Back()
-		c.lru.Remove(old)
-		delete(c.entries, old.Value.(*cacheEntry).key)
+		old := c.lru.Remove(c.lru.Back()).(*cacheEntry)
+		delete(c.entries, old.key)
+		if old.fingerprint != "" {
+			sp := c.plans[old.fingerprint]
+			sp.refs--
+			if sp.refs == 0 {
+				delete(c.plans, old.fingerprint)
+			}
+		}
 	}
 	return op, errs
 }

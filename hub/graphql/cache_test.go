@@ -93,3 +93,34 @@ func TestNewCacheRejectsZeroSize(t *testing.T) {
 	t.Parallel()
 	require.PanicsWithValue(t, ErrInvalidCacheSize, func() { NewCache(DefaultSchema(), 0) })
 }
+
+func TestCacheInternsIdenticalPlans(t *testing.T) {
+	t.Parallel()
+	c := NewCache(compileSchema(t), 3)
+	q := `subscription($s: ID!) { bookAdded(shelf: $s) { id } }`
+	a, errs := c.Compile(Request{Query: q, Variables: []byte(`{"s":"1"}`)})
+	require.Nil(t, errs)
+	b, errs := c.Compile(Request{Query: q, Variables: []byte(`{ "s" : "1" }`)})
+	require.Nil(t, errs)
+	other, errs := c.Compile(Request{Query: q, Variables: []byte(`{"s":"2"}`)})
+	require.Nil(t, errs)
+	require.Same(t, a.Plan, b.Plan)
+	require.Same(t, a.Plan, other.Plan, "the plan does not depend on the topic")
+	require.Equal(t, "books.2.added", other.Topic)
+
+	// A different layout changes error locations, so the plan differs.
+	moved, errs := c.Compile(Request{Query: "subscription($s: ID!) {\n bookAdded(shelf: $s) { id } }", Variables: []byte(`{"s":"1"}`)})
+	require.Nil(t, errs)
+	require.NotSame(t, a.Plan, moved.Plan)
+
+	// Evicting every user of a plan drops it; recompiling builds a new one.
+	for i := range 3 {
+		_, errs := c.Compile(Request{Query: `subscription { plain { id } }`, Variables: fmt.Appendf(nil, `{"x%d":1}`, i)})
+		require.Nil(t, errs)
+	}
+	c.mu.Lock()
+	require.Len(t, c.plans, 1)
+	c.mu.Unlock()
+	again, _ := c.Compile(Request{Query: q, Variables: []byte(`{"s":"1"}`)})
+	require.NotSame(t, a.Plan, again.Plan)
+}

@@ -239,3 +239,55 @@ func (p *planner) buildField(parent *ast.Definition, key string, nodes []*ast.Fi
 	}
 	return f, true
 }
+
+// fingerprint returns a string that is equal for two plans exactly when they
+// produce identical output for every event: Cache uses it to share one *Plan
+// between requests that differ only in spelling, variables or topic.
+func (p *Plan) fingerprint() string {
+	b := append([]byte(p.head), 0)
+	b = p.root.appendFingerprint(b)
+	return string(b)
+}
+
+func (f *field) appendFingerprint(b []byte) []byte {
+	b = append(b, '(')
+	for _, s := range [...]string{f.key, f.respKey, f.name, f.owner, f.named, f.constVal} {
+		b = appendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = append(b, byte(f.kind))
+	for _, nn := range f.nonNull {
+		if nn {
+			b = append(b, '!')
+		} else {
+			b = append(b, '?')
+		}
+	}
+	for _, l := range f.locs {
+		b = appendUvarint(b, uint64(l.Line))
+		b = appendUvarint(b, uint64(l.Column))
+	}
+	b = append(b, 'e')
+	for _, e := range f.enum {
+		b = appendUvarint(b, uint64(len(e)))
+		b = append(b, e...)
+	}
+	if f.sel != nil {
+		b = f.sel.appendFingerprint(append(b, 's'))
+	}
+	for _, c := range f.cases {
+		b = append(b, 'c')
+		b = appendUvarint(b, uint64(len(c.name)))
+		b = append(b, c.name...)
+		b = c.sel.appendFingerprint(b)
+	}
+	return append(b, ')')
+}
+
+func (s *selSet) appendFingerprint(b []byte) []byte {
+	b = append(b, '{')
+	for i := range s.fields {
+		b = s.fields[i].appendFingerprint(b)
+	}
+	return append(b, '}')
+}
