@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
@@ -141,18 +142,19 @@ type Decoder struct {
 // raw envelope and is ignored by the HotChocolate envelope, which carries
 // completion in the body.
 //
-// For EventData, event is the event as JSON without surrounding white space.
+// For EventData, event is the event as valid UTF-8 JSON without surrounding
+// white space.
 // It aliases body or the Decoder's scratch and is valid until the next call to
 // Decode and as long as body is not modified; copy it to keep it. For other
 // kinds event is nil.
 //
 // An empty body is EventIgnore. The accepted forms are:
 //
-//   - raw + JSON: the body is the event and must be valid JSON.
+//   - raw + JSON: the body is the event and must be valid JSON in UTF-8.
 //   - raw + msgpack: the body is one MessagePack value, converted to JSON:
 //     maps with string keys, arrays, str, integers, floats (not NaN or
 //     infinite), bools, nil; bin becomes a base64 (standard, padded) string;
-//     ext and non-string keys are errors.
+//     ext and non-string keys are errors; invalid UTF-8 in str becomes U+FFFD.
 //   - hotchocolate + JSON: {"body":<event>,"kind":0}, {"kind":1}, kind 2, or
 //     that JSON text inside a JSON string literal (AlterNats' JSON serializer).
 //   - hotchocolate + msgpack: a MessagePack str holding the envelope JSON
@@ -161,8 +163,9 @@ type Decoder struct {
 //
 // In envelopes the keys "Body" and "Kind" are accepted as well, unknown keys
 // are ignored, a missing kind means 0 (as in HotChocolate's deserializer), a
-// null or missing body in a kind 0 message is ErrInvalidEnvelope and a kind
-// other than 0, 1, 2 is ErrUnknownKind. Malformed input yields an error
+// null or missing body in a kind 0 message is ErrInvalidEnvelope, a kind
+// other than 0, 1, 2 is ErrUnknownKind and a body that is not UTF-8 is
+// ErrInvalidEvent. Malformed input yields an error
 // wrapping one of this package's sentinel errors; Decode never panics.
 func (d *Decoder) Decode(body []byte, complete bool) (kind EventKind, event []byte, err error) {
 	if d.Envelope == EnvelopeRaw && complete {
@@ -190,8 +193,15 @@ func decodeRawJSON(body []byte) (EventKind, []byte, error) {
 	if err := fastjson.ValidateBytes(body); err != nil {
 		return 0, nil, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
 	}
+	if !utf8.Valid(body) {
+		return 0, nil, errEventNotUTF8
+	}
 	return EventData, bpTrimSpace(body), nil
 }
+
+// errEventNotUTF8: WebSocket text frames must be UTF-8 (browsers close the
+// connection otherwise), so such an event must not reach the fan-out.
+var errEventNotUTF8 = fmt.Errorf("%w: not UTF-8", ErrInvalidEvent)
 
 func (d *Decoder) decodeMsgpack(body []byte) (EventKind, []byte, error) {
 	out, rest, err := appendMsgpackJSON(d.buf[:0], body, 0)
@@ -231,12 +241,15 @@ func bpTrimSpace(b []byte) []byte {
 //   - hotchocolate + msgpack: a MessagePack str holding that JSON (the
 //     AlterNats form HotChocolate v13–v15 publishes).
 //
-// An event that is not valid JSON yields an error wrapping ErrInvalidEvent and
-// dst unchanged. AppendEvent allocates; it is meant for publishers, not for
+// An event that is not valid JSON in UTF-8 yields an error wrapping
+// ErrInvalidEvent and dst unchanged. AppendEvent allocates; it is meant for publishers, not for
 // the fan-out path.
 func AppendEvent(dst []byte, ser Serializer, env Envelope, event []byte) ([]byte, error) {
 	if err := fastjson.ValidateBytes(event); err != nil {
 		return dst, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
+	}
+	if !utf8.Valid(event) {
+		return dst, errEventNotUTF8
 	}
 	event = bpTrimSpace(event)
 	switch {

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 	"github.com/valyala/fastjson"
@@ -18,6 +19,7 @@ func checkBackplaneDecode(t *testing.T, d *Decoder, in []byte, complete bool) {
 	switch kind {
 	case EventData:
 		require.NoError(t, fastjson.ValidateBytes(event), "event %q from %q", event, in)
+		require.True(t, utf8.Valid(event), "event %q from %q", event, in)
 	case EventComplete, EventIgnore:
 		require.Nil(t, event)
 	default:

@@ -204,6 +204,8 @@ func TestAppendEventInvalid(t *testing.T) {
 	}
 	_, err := AppendEvent(nil, SerializerMsgpack, EnvelopeRaw, []byte(`1e400`))
 	require.ErrorIs(t, err, ErrInvalidEvent)
+	_, err = AppendEvent(nil, SerializerJSON, EnvelopeHotChocolate, []byte("\"\xff\""))
+	require.ErrorIs(t, err, ErrInvalidEvent)
 }
 
 // TestRoundTrip encodes events with every serializer×envelope and decodes them.
@@ -351,6 +353,10 @@ func TestDecodeMalformed(t *testing.T) {
 		{"raw json trailing", js, raw, []byte(`{"a":1}}`), ErrInvalidEvent},
 		{"raw json white space only", js, raw, []byte(" "), ErrInvalidEvent},
 		{"raw json NaN", js, raw, []byte(`NaN`), ErrInvalidEvent},
+		{"raw json not utf8", js, raw, []byte("{\"a\":\"\xff\"}"), ErrInvalidEvent},
+		{"hc json body not utf8", js, hc, []byte("{\"body\":\"\xc3\",\"kind\":0}"), ErrInvalidEvent},
+		{"hc json alternats body not utf8", js, hc, []byte("\"{\\\"body\\\":\\\"\xff\\\"}\""), ErrInvalidEvent},
+		{"hc msgpack str body not utf8", mpk, hc, mpBytes(0xae, "{\"body\":\"\xed\xa0\x80\"}"), ErrInvalidEvent},
 		{"raw msgpack truncated", mpk, raw, mpBytes(0x82, 0xa1, "a", 0x01), ErrInvalidMsgpack},
 		{"raw msgpack NaN", mpk, raw, mpBytes(0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0), ErrUnsupportedMsgpack},
 		{"hc json invalid", js, hc, []byte(`{"body":{,"kind":0}`), ErrInvalidEnvelope},

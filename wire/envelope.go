@@ -87,6 +87,9 @@ func hcResult(kind int, body []byte) (EventKind, []byte, error) {
 		if body == nil {
 			return 0, nil, fmt.Errorf("%w: kind 0 without body", ErrInvalidEnvelope)
 		}
+		if !utf8.Valid(body) {
+			return 0, nil, errEventNotUTF8
+		}
 		return EventData, body, nil
 	case hcKindCompleted:
 		return EventComplete, nil, nil
