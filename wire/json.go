@@ -1,5 +1,7 @@
 package wire
 
+import "encoding/binary"
+
 // This file holds the strict JSON scanner behind Parser and the JSON string
 // encoder behind every Append function. The scanner validates the complete
 // input as RFC 8259 JSON (the grammar JavaScript's JSON.parse accepts, which is
@@ -252,9 +254,16 @@ func jsonFieldOf(level uint8, raw []byte) int {
 // the index just past its closing quote, or -1. UTF-8 validity is checked by
 // the caller for the whole input.
 func jsonScanString(d []byte, i int) int {
-	for j := i + 1; j < len(d); j++ {
-		c := d[j]
-		switch {
+	j := i + 1
+	for {
+		// Skip eight plain bytes at a time.
+		for len(d)-j >= 8 && !jsonSWARSpecial(binary.LittleEndian.Uint64(d[j:])) {
+			j += 8
+		}
+		if j >= len(d) {
+			return -1
+		}
+		switch c := d[j]; {
 		case c == '"':
 			return j + 1
 		case c == '\\':
@@ -264,6 +273,7 @@ func jsonScanString(d []byte, i int) int {
 			}
 			switch d[j] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j++
 			case 'u':
 				if len(d)-j < 5 {
 					return -1
@@ -273,15 +283,30 @@ func jsonScanString(d []byte, i int) int {
 						return -1
 					}
 				}
-				j += 4
+				j += 5
 			default:
 				return -1
 			}
 		case c < 0x20:
 			return -1
+		default:
+			j++
 		}
 	}
-	return -1
+}
+
+const (
+	swarLSB = 0x0101010101010101
+	swarMSB = 0x8080808080808080
+)
+
+// jsonSWARSpecial reports whether any of the eight bytes in w is '"', '\\'
+// or a control character below 0x20 (a byte that ends a plain run inside a
+// JSON string).
+func jsonSWARSpecial(w uint64) bool {
+	q := w ^ ('"' * swarLSB)
+	b := w ^ ('\\' * swarLSB)
+	return ((w-0x20*swarLSB)&^w|(q-swarLSB)&^q|(b-swarLSB)&^b)&swarMSB != 0
 }
 
 func jsonHexVal(c byte) int {
@@ -439,6 +464,18 @@ func jsonAppendStr[T ~string | ~[]byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip eight plain ASCII bytes at a time.
+		for len(s)-i >= 8 {
+			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+			if w&swarMSB != 0 || jsonSWARSpecial(w) {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < 0x80 {
 			if jsonSafeASCII[c] {

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -138,4 +139,31 @@ func FuzzAppendJSONString(f *testing.F) {
 		require.Equal(t, validUTF8PerByte(string(s)), back)
 		require.Equal(t, string(out), string(AppendJSONStringString(nil, string(s))))
 	})
+}
+
+func TestJSONSWARSpecial(t *testing.T) {
+	t.Parallel()
+	naive := func(w [8]byte) bool {
+		for _, c := range w {
+			if c == '"' || c == '\\' || c < 0x20 {
+				return true
+			}
+		}
+		return false
+	}
+	for pos := range 8 {
+		for c := range 256 {
+			for _, fill := range []byte{'a', 0x7F, 0x80, 0xFF, 0x21, 0x5D} {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(c)
+				got := jsonSWARSpecial(binary.LittleEndian.Uint64(w[:]))
+				if got != naive(w) {
+					t.Fatalf("% x: got %v", w, got)
+				}
+			}
+		}
+	}
 }
