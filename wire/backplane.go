@@ -121,9 +121,8 @@ const bpMaxDepth = 256
 //
 // A Decoder is not safe for concurrent use: give each goroutine that decodes
 // (one per hub shard loop) its own. Once its scratch buffers have grown to the
-// size of the messages seen, Decode does not allocate for the JSON serializer
-// (both envelopes) and allocates nothing but its growing scratch for
-// MessagePack. The zero value decodes raw JSON.
+// size of the messages seen, Decode does not allocate (errors aside). The zero
+// value decodes raw JSON.
 type Decoder struct {
 	// Serializer is the byte format of the messages. Set before the first Decode.
 	Serializer Serializer
@@ -143,10 +142,9 @@ type Decoder struct {
 // completion in the body.
 //
 // For EventData, event is the event as valid UTF-8 JSON without surrounding
-// white space.
-// It aliases body or the Decoder's scratch and is valid until the next call to
-// Decode and as long as body is not modified; copy it to keep it. For other
-// kinds event is nil.
+// white space. It aliases body or the Decoder's scratch and is valid until the
+// next call to Decode and as long as body is not modified; copy it to keep it.
+// For other kinds event is nil.
 //
 // An empty body is EventIgnore. The accepted forms are:
 //
@@ -165,8 +163,8 @@ type Decoder struct {
 // are ignored, a missing kind means 0 (as in HotChocolate's deserializer), a
 // null or missing body in a kind 0 message is ErrInvalidEnvelope, a kind
 // other than 0, 1, 2 is ErrUnknownKind and a body that is not UTF-8 is
-// ErrInvalidEvent. Malformed input yields an error
-// wrapping one of this package's sentinel errors; Decode never panics.
+// ErrInvalidEvent. Malformed input yields an error wrapping one of this
+// package's sentinel errors; Decode never panics.
 func (d *Decoder) Decode(body []byte, complete bool) (kind EventKind, event []byte, err error) {
 	if d.Envelope == EnvelopeRaw && complete {
 		return EventComplete, nil, nil
