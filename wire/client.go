@@ -133,7 +133,7 @@ type Parser struct {
 // "variables", "extensions"}), reported as TypeSubscribe with no ID.
 //
 // Errors are *ProtocolError: one of the Err* sentinels, or a new one naming an
-// unknown message type. For graphql-transport-ws every error means close code
+// unknown message type that matches ErrUnknownType with errors.Is. For graphql-transport-ws every error means close code
 // 4400 (ErrInvalidUTF8 may be answered with 1007 instead); a legacy server
 // answers with connection_error or error{id}.
 func (p *Parser) Parse(proto Protocol, data []byte, m *ClientMessage) error {
@@ -317,9 +317,6 @@ func (p *Parser) str(s jsonSpan) []byte {
 	return p.scratch[start:len(p.scratch):len(p.scratch)]
 }
 
-// parseUnknownTypePrefix starts the reason of an unknown-type error.
-const parseUnknownTypePrefix = "Unknown message type "
-
 // parseUnknownType reports an unsupported message type, quoting at most 24 bytes
 // of it so that the reason stays within a close frame's 123 bytes.
 func parseUnknownType(typ []byte) error {
@@ -330,5 +327,5 @@ func parseUnknownType(typ []byte) error {
 		}
 		typ = typ[:n]
 	}
-	return &ProtocolError{Reason: parseUnknownTypePrefix + strconv.Quote(string(typ))}
+	return &ProtocolError{Reason: ErrUnknownType.Reason + " " + strconv.Quote(string(typ)), sentinel: ErrUnknownType}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -239,7 +240,8 @@ func checkAgainstOracle(t testing.TB, p *Parser, proto Protocol, data []byte) {
 		require.LessOrEqual(t, len(pe.Reason), MaxCloseReason)
 		require.True(t, utf8.ValidString(pe.Reason))
 		if want.err == errUnknownTypeOracle {
-			require.Contains(t, pe.Reason, parseUnknownTypePrefix, "input %q", data)
+			require.ErrorIs(t, err, ErrUnknownType, "input %q", data)
+			require.True(t, strings.HasPrefix(pe.Reason, ErrUnknownType.Reason+` "`), "input %q: %s", data, pe.Reason)
 		} else {
 			require.ErrorIs(t, err, want.err, "input %q", data)
 		}

@@ -202,6 +202,8 @@ func TestParse(t *testing.T) {
 				require.ErrorAs(t, err, &pe)
 				require.Equal(t, tc.reason, pe.Reason)
 				require.Equal(t, "wire: "+tc.reason, err.Error())
+				require.ErrorIs(t, err, ErrUnknownType)
+				require.NotErrorIs(t, err, ErrInvalidMessage)
 				require.Equal(t, tc.want, msgViewOf(&m))
 			default:
 				require.NoError(t, err)
@@ -285,4 +287,13 @@ func TestProtocolAndTypeNames(t *testing.T) {
 	for mt, want := range names {
 		t.Run(want, func(t *testing.T) { require.Equal(t, want, mt.String()) })
 	}
+}
+
+func TestProtocolErrorUnwrap(t *testing.T) {
+	t.Parallel()
+	require.Nil(t, ErrInvalidMessage.Unwrap())
+	require.Nil(t, (&ProtocolError{Reason: "custom"}).Unwrap())
+	require.NotErrorIs(t, ErrInvalidMessage, ErrUnknownType)
+	require.NotErrorIs(t, &ProtocolError{Reason: ErrUnknownType.Reason}, ErrUnknownType)
+	require.ErrorIs(t, ErrUnknownType, ErrUnknownType)
 }

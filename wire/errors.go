@@ -8,13 +8,25 @@ package wire
 //
 // The sentinel errors below are *ProtocolError values; compare them with
 // errors.Is. Parse returns freshly allocated ProtocolErrors only for reasons
-// that quote input (an unknown message type).
+// that quote input (an unknown message type); those unwrap to their sentinel
+// (ErrUnknownType), so errors.Is works for them too.
 type ProtocolError struct {
 	Reason string
+
+	sentinel *ProtocolError // the sentinel this error is an instance of, or nil
 }
 
 // Error returns "wire: " + Reason.
 func (e *ProtocolError) Error() string { return "wire: " + e.Reason }
+
+// Unwrap returns the sentinel a ProtocolError with a specific reason is an
+// instance of (ErrUnknownType), or nil.
+func (e *ProtocolError) Unwrap() error {
+	if e.sentinel == nil {
+		return nil
+	}
+	return e.sentinel
+}
 
 // Errors returned by Parser.Parse.
 var (
@@ -47,6 +59,11 @@ var (
 	ErrVariablesNotObject = &ProtocolError{Reason: `"variables" must be an object or null`}
 	// ErrExtensionsNotObject reports "extensions" that are neither an object nor null.
 	ErrExtensionsNotObject = &ProtocolError{Reason: `"extensions" must be an object or null`}
+	// ErrUnknownType matches (with errors.Is) the error for a message type
+	// the protocol does not define, whose Reason names the type:
+	// `Unknown message type "foo"`. A legacy server answers it with
+	// error{id, payload:{message}} instead of closing.
+	ErrUnknownType = &ProtocolError{Reason: "Unknown message type"}
 	// ErrUnknownProtocol reports a Protocol value that Parse does not know.
 	ErrUnknownProtocol = &ProtocolError{Reason: "Unknown protocol"}
 )
