@@ -1,0 +1,343 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+)
+
+// Servers, in report column order.
+const (
+	serverSubhub = "subhub"
+	serverNaive  = "naive"
+	serverFloor  = "floor"
+)
+
+var allServers = []string{serverSubhub, serverNaive, serverFloor}
+
+// loadResult is the part of `subhub loadtest --json` the report uses.
+type loadResult struct {
+	Start  time.Time `json:"start"`
+	Phases struct {
+		Connect float64 `json:"connect"`
+		Warmup  float64 `json:"warmup"`
+		Publish float64 `json:"publish"`
+		Drain   float64 `json:"drain"`
+	} `json:"phases_s"`
+	Connections            int64   `json:"connections"`
+	ConnectionsEstablished int64   `json:"connections_established"`
+	Subscriptions          int64   `json:"subscriptions"`
+	Published              int64   `json:"published"`
+	Expected               int64   `json:"expected"`
+	Delivered              int64   `json:"delivered"`
+	Lost                   int64   `json:"lost"`
+	LossRatio              float64 `json:"loss_ratio"`
+	DeliveriesPerSec       float64 `json:"deliveries_per_s"`
+	ChurnOps               int64   `json:"churn_ops"`
+	ChurnDelivered         int64   `json:"churn_delivered"`
+	Latency                struct {
+		P50  float64 `json:"p50"`
+		P99  float64 `json:"p99"`
+		P999 float64 `json:"p999"`
+		Max  float64 `json:"max"`
+	} `json:"latency_ms"`
+	Errors int64 `json:"errors"`
+}
+
+// parseLoadResult decodes a loadtest JSON report.
+func parseLoadResult(b []byte) (*loadResult, error) {
+	var r loadResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("e2e: loadtest JSON: %w", err)
+	}
+	return &r, nil
+}
+
+// measurement is one server under one scenario step.
+type measurement struct {
+	Scenario, Server, Step string
+	ServerCmd, LoadCmd     []string
+	JSONFile               string
+	PID                    int         // the server process
+	Result                 *loadResult // nil when the loadtest wrote none
+	Before, After          sample      // server just before and after the loadtest
+	Timeline               timeline
+	Note                   string // what went wrong, if anything
+	M                      metrics
+}
+
+// metrics are the figures of a run; NaN means not measured.
+type metrics struct {
+	Conns            int64
+	DeliveriesPerSec float64
+	Deliveries       int64 // stable and churn
+	P50, P99, P999   float64
+	Loss             float64
+	CPUSeconds       float64 // server CPU over the window
+	CPUPerMillion    float64 // server CPU seconds per million deliveries
+	RSSPerConnKiB    float64
+	Errors           int64
+	Window           string // what CPUSeconds covers
+}
+
+// sustainable reports whether the run passed the fan-out gate.
+func (m metrics) sustainable() bool {
+	return !math.IsNaN(m.Loss) && m.Loss <= gateMaxLoss && !math.IsNaN(m.P99) && m.P99 <= gateMaxP99Ms
+}
+
+// computeMetrics derives a run's figures. CPU is taken over the publishing
+// phase plus drain when the timeline covers it, else over the whole
+// loadtest (before → after); RSS growth runs from before to the end of the
+// warmup, when every connection is subscribed and nothing was published.
+func computeMetrics(r *loadResult, tl timeline, before, after sample) metrics {
+	nan := math.NaN()
+	m := metrics{DeliveriesPerSec: nan, P50: nan, P99: nan, P999: nan, Loss: nan, CPUSeconds: nan, CPUPerMillion: nan, RSSPerConnKiB: nan}
+	if r == nil {
+		return m
+	}
+	m.Conns = r.ConnectionsEstablished
+	m.DeliveriesPerSec = r.DeliveriesPerSec
+	m.Deliveries = r.Delivered + r.ChurnDelivered
+	m.P50, m.P99, m.P999 = r.Latency.P50, r.Latency.P99, r.Latency.P999
+	m.Loss = r.LossRatio
+	m.Errors = r.Errors
+
+	pubStart := r.Start.Add(secs(r.Phases.Connect + r.Phases.Warmup))
+	end := pubStart.Add(secs(r.Phases.Publish + r.Phases.Drain))
+	c0, ok0 := tl.cpuAt(pubStart)
+	c1, ok1 := tl.cpuAt(end)
+	switch {
+	case !r.Start.IsZero() && ok0 && ok1:
+		m.CPUSeconds, m.Window = c1-c0, "publish+drain"
+	case !before.At.IsZero() && !after.At.IsZero():
+		m.CPUSeconds, m.Window = after.CPU-before.CPU, "whole loadtest"
+	}
+	if m.Deliveries > 0 && !math.IsNaN(m.CPUSeconds) {
+		m.CPUPerMillion = m.CPUSeconds / float64(m.Deliveries) * 1e6
+	}
+	if rss, ok := tl.rssAt(pubStart); ok && m.Conns > 0 && !before.At.IsZero() && !r.Start.IsZero() {
+		m.RSSPerConnKiB = float64(rss-before.RSS) / float64(m.Conns)
+	}
+	return m
+}
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// headline is one row of the leading ratio table.
+type headline struct {
+	Metric   string
+	Scenario string
+	Better   string             // "higher" or "lower"
+	Values   map[string]float64 // by server; missing or NaN = not measured
+}
+
+// ratio returns a/b, NaN when either is unknown or b is zero.
+func ratio(a, b float64) float64 {
+	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+		return math.NaN()
+	}
+	return a / b
+}
+
+// headlines computes the leading table from runs: the fan-out ceiling (the
+// best deliveries/s among sustainable fanout steps), CPU per delivery,
+// memory per connection and p99 from their scenarios.
+func headlines(runs []*measurement) []headline {
+	pick := func(scenario string, f func(metrics) float64) map[string]float64 {
+		v := map[string]float64{}
+		for _, r := range runs {
+			if r.Scenario == scenario && r.Result != nil {
+				v[r.Server] = f(r.M)
+			}
+		}
+		return v
+	}
+	ceiling := map[string]float64{}
+	for _, r := range runs {
+		if r.Scenario != "fanout" || r.Result == nil {
+			continue
+		}
+		if _, seen := ceiling[r.Server]; !seen {
+			ceiling[r.Server] = math.NaN()
+		}
+		if r.M.sustainable() && (math.IsNaN(ceiling[r.Server]) || r.M.DeliveriesPerSec > ceiling[r.Server]) {
+			ceiling[r.Server] = r.M.DeliveriesPerSec
+		}
+	}
+	cpu := func(m metrics) float64 { return m.CPUPerMillion }
+	return []headline{
+		{Metric: "Sustainable fan-out ceiling, deliveries/s", Scenario: "fanout", Better: "higher", Values: ceiling},
+		{Metric: "Server CPU-s per million deliveries", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", cpu)},
+		{Metric: "Server CPU-s per million deliveries", Scenario: "batched", Better: "lower", Values: pick("batched", cpu)},
+		{Metric: "Server CPU-s per million deliveries", Scenario: "many-topics", Better: "lower", Values: pick("many-topics", cpu)},
+		{Metric: "Server RSS per connection, KiB", Scenario: "idle", Better: "lower", Values: pick("idle", func(m metrics) float64 { return m.RSSPerConnKiB })},
+		{Metric: "p99 latency, ms", Scenario: "tail", Better: "lower", Values: pick("tail", func(m metrics) float64 { return m.P99 })},
+		{Metric: "p99 latency, ms", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", func(m metrics) float64 { return m.P99 })},
+	}
+}
+
+// value returns h's value for server, NaN when not measured.
+func (h headline) value(server string) float64 {
+	if v, ok := h.Values[server]; ok {
+		return v
+	}
+	return math.NaN()
+}
+
+// machine describes the host of a run.
+type machine struct {
+	CPUs   int
+	Model  string
+	MemKiB int64
+	Kernel string
+	GoVer  string
+}
+
+// report is everything RESULTS.md shows.
+type report struct {
+	Date     time.Time
+	Commit   string
+	Dirty    bool
+	Quick    bool
+	Command  string // how the harness was invoked
+	Machine  machine
+	NATS     string // how NATS ran
+	Build    []string
+	Runs     []*measurement
+	Selected []scenario
+	Elapsed  time.Duration
+	LoadAvg  [2]string // /proc/loadavg at start and end: other work on the machine
+}
+
+// fmtNum formats v with prec decimals, "n/a" when NaN.
+func fmtNum(v float64, prec int) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.*f", prec, v)
+}
+
+// fmtRatio formats a ratio as "1.23×", "n/a" when unknown.
+func fmtRatio(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f×", v)
+}
+
+// fmtBig formats a large figure with thousands separators.
+func fmtBig(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a"
+	}
+	s := fmt.Sprintf("%.0f", v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// shellJoin renders argv as a copy-pasteable shell command.
+func shellJoin(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,$") == "" {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// writeMarkdown renders rep as RESULTS.md.
+func writeMarkdown(w io.Writer, rep report) error {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	mode := "full"
+	if rep.Quick {
+		mode = "quick (every scenario shrunk ~10×: a smoke run, not a measurement)"
+	}
+	dirty := ""
+	if rep.Dirty {
+		dirty = " (working tree had uncommitted changes)"
+	}
+	p("# subhub end-to-end results\n\n")
+	p("Generated by `%s`; do not edit by hand. Scenarios are explained in [scenarios.md](scenarios.md).\n\n", rep.Command)
+	p("- Date: %s\n", rep.Date.UTC().Format("2006-01-02 15:04 UTC"))
+	p("- Commit: %s%s\n", rep.Commit, dirty)
+	p("- Machine: %d × %s, %.1f GiB RAM, %s, %s\n", rep.Machine.CPUs, rep.Machine.Model, float64(rep.Machine.MemKiB)/(1<<20), rep.Machine.Kernel, rep.Machine.GoVer)
+	p("- Mode: %s; run took %s\n", mode, rep.Elapsed.Round(time.Second))
+	p("- Load average (1/5/15 min) at start: %s; at end: %s\n", rep.LoadAvg[0], rep.LoadAvg[1])
+	p("- NATS: %s\n", rep.NATS)
+	p("- Load: `subhub loadtest` on the same 2 cores as the server; the servers ran one at a time.\n\n")
+
+	p("## Ratios measured in this run\n\n")
+	p("subhub's figure divided by the other server's for the same scenario; whether a ratio above 1 is good depends on the Better column.\n\n")
+	p("| Metric | Scenario | Better | subhub | naive | floor | subhub/naive | subhub/floor |\n")
+	p("|---|---|---|---:|---:|---:|---:|---:|\n")
+	for _, h := range headlines(rep.Runs) {
+		s, n, f := h.value(serverSubhub), h.value(serverNaive), h.value(serverFloor)
+		prec := 2
+		format := func(v float64) string { return fmtNum(v, prec) }
+		if h.Scenario == "fanout" {
+			format = fmtBig
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", h.Metric, h.Scenario, h.Better,
+			format(s), format(n), format(f), fmtRatio(ratio(s, n)), fmtRatio(ratio(s, f)))
+	}
+	p("\nThe fan-out ceiling is the highest deliveries/s of a fanout step with loss ≤ %.1f%% and p99 ≤ %.0f ms (n/a: no step passed or the scenario did not run).\n", gateMaxLoss*100, gateMaxP99Ms)
+	p("CPU is the server process's utime+stime from the first publish to the end of the drain; RSS per connection is the growth of VmRSS from before the load tool started to the end of its warmup, over the established connections.\n\n")
+
+	p("## Raw results\n\n")
+	p("| Scenario | Server | Step | Conns | Deliveries/s | p50 ms | p99 ms | p99.9 ms | Loss | CPU-s | CPU-s/M deliveries | RSS KiB/conn | Errors | Note |\n")
+	p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, r := range rep.Runs {
+		m := r.M
+		loss := "n/a"
+		if !math.IsNaN(m.Loss) {
+			loss = fmt.Sprintf("%.4f%%", m.Loss*100)
+		}
+		note := r.Note
+		if m.Window != "" && m.Window != "publish+drain" {
+			note = strings.TrimPrefix(note+"; CPU over "+m.Window, "; ")
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n",
+			r.Scenario, r.Server, r.Step, fmtBig(float64(m.Conns)), fmtBig(m.DeliveriesPerSec),
+			fmtNum(m.P50, 2), fmtNum(m.P99, 2), fmtNum(m.P999, 2), loss, fmtNum(m.CPUSeconds, 2),
+			fmtNum(m.CPUPerMillion, 2), fmtNum(m.RSSPerConnKiB, 1), m.Errors, strings.ReplaceAll(note, "|", "/"))
+	}
+
+	p("\n## Scenarios\n\n")
+	for _, s := range rep.Selected {
+		p("- **%s**: %s.\n", s.Name, s.About)
+	}
+
+	p("\n## Reproduce\n\n")
+	p("Build the binaries and start NATS once:\n\n```sh\n")
+	for _, c := range rep.Build {
+		p("%s\n", c)
+	}
+	p("```\n\nThen for each row start the server, run the load tool, stop the server (SIGTERM). `$PORT` is any free port.\n\n")
+	for _, r := range rep.Runs {
+		label := r.Scenario + " / " + r.Server
+		if r.Step != "" {
+			label += " / " + r.Step
+		}
+		p("%s:\n\n```sh\n%s &\n%s\n```\n\n", label, shellJoin(r.ServerCmd), shellJoin(r.LoadCmd))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

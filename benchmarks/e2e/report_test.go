@@ -1,0 +1,244 @@
+package main
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fixtureJSON is a loadtest report trimmed to what the harness reads, plus
+// a field it ignores.
+const fixtureJSON = `{
+  "start": "2026-12-03T13:00:00Z",
+  "elapsed_s": 14,
+  "phases_s": {"connect": 2, "warmup": 1, "publish": 10, "drain": 1},
+  "connections": 1000, "connections_established": 1000, "subscriptions": 1000,
+  "published": 200, "expected": 200000, "delivered": 199990, "lost": 10,
+  "loss_ratio": 0.00005, "deliveries_per_s": 20000, "churn_ops": 0, "churn_delivered": 10,
+  "latency_ms": {"count": 199990, "mean": 2, "p50": 1.5, "p90": 3, "p99": 7.25, "p999": 12.5, "max": 40},
+  "errors": 0,
+  "series": [{"t": 1}]
+}`
+
+func TestParseLoadResult(t *testing.T) {
+	r, err := parseLoadResult([]byte(fixtureJSON))
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2026, 12, 3, 13, 0, 0, 0, time.UTC), r.Start)
+	require.Equal(t, 10.0, r.Phases.Publish)
+	require.Equal(t, int64(1000), r.ConnectionsEstablished)
+	require.Equal(t, int64(199990), r.Delivered)
+	require.Equal(t, 7.25, r.Latency.P99)
+	require.Equal(t, 12.5, r.Latency.P999)
+
+	_, err = parseLoadResult([]byte(`{"start":`))
+	require.Error(t, err)
+}
+
+func TestComputeMetrics(t *testing.T) {
+	r, err := parseLoadResult([]byte(fixtureJSON))
+	require.NoError(t, err)
+	t0 := r.Start
+	before := sample{At: t0.Add(-time.Second), CPU: 10, RSS: 20000}
+	after := sample{At: t0.Add(15 * time.Second), CPU: 25, RSS: 40000}
+	// Publishing runs from t0+3s to t0+13s plus 1s drain: t0+14s.
+	tl := timeline{
+		before,
+		{At: t0.Add(3 * time.Second), CPU: 12, RSS: 30000},
+		{At: t0.Add(14 * time.Second), CPU: 22, RSS: 35000},
+		after,
+	}
+	tests := []struct {
+		name        string
+		tl          timeline
+		cpu         float64
+		window      string
+		rssPerConn  float64
+		cpuPerMDeli float64
+	}{
+		{
+			name:        "window on the timeline",
+			tl:          tl,
+			cpu:         10,
+			window:      "publish+drain",
+			rssPerConn:  10, // (30000-20000) KiB / 1000 conns
+			cpuPerMDeli: 10 / 200000.0 * 1e6,
+		},
+		{
+			name:        "timeline misses the window",
+			tl:          timeline{before},
+			cpu:         15,
+			window:      "whole loadtest",
+			rssPerConn:  0, // the only sample before the window is "before"
+			cpuPerMDeli: 15 / 200000.0 * 1e6,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := computeMetrics(r, tt.tl, before, after)
+			require.Equal(t, int64(1000), m.Conns)
+			require.Equal(t, int64(200000), m.Deliveries, "stable and churn deliveries")
+			require.Equal(t, 20000.0, m.DeliveriesPerSec)
+			require.Equal(t, 1.5, m.P50)
+			require.Equal(t, 7.25, m.P99)
+			require.Equal(t, 12.5, m.P999)
+			require.Equal(t, 0.00005, m.Loss)
+			require.InDelta(t, tt.cpu, m.CPUSeconds, 1e-9)
+			require.Equal(t, tt.window, m.Window)
+			require.InDelta(t, tt.cpuPerMDeli, m.CPUPerMillion, 1e-9)
+			require.InDelta(t, tt.rssPerConn, m.RSSPerConnKiB, 1e-9)
+			require.True(t, m.sustainable())
+		})
+	}
+
+	m := computeMetrics(nil, nil, sample{}, sample{})
+	for _, v := range []float64{m.DeliveriesPerSec, m.P99, m.Loss, m.CPUPerMillion, m.RSSPerConnKiB} {
+		require.True(t, math.IsNaN(v), "no result means not measured")
+	}
+	require.False(t, m.sustainable())
+}
+
+func TestSustainableGate(t *testing.T) {
+	tests := []struct {
+		name string
+		loss float64
+		p99  float64
+		want bool
+	}{
+		{name: "clean", loss: 0, p99: 5, want: true},
+		{name: "at the limits", loss: gateMaxLoss, p99: gateMaxP99Ms, want: true},
+		{name: "too lossy", loss: 0.0011, p99: 5, want: false},
+		{name: "too slow", loss: 0, p99: 100.5, want: false},
+		{name: "unmeasured", loss: math.NaN(), p99: 1, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, metrics{Loss: tt.loss, P99: tt.p99}.sustainable())
+		})
+	}
+}
+
+// fakeRun is a measurement with the given figures and a non-nil result.
+func fakeRun(scenario, server, step string, m metrics) *measurement {
+	return &measurement{Scenario: scenario, Server: server, Step: step, Result: &loadResult{}, M: m,
+		ServerCmd: []string{"$BIN/" + server, "--listen", "127.0.0.1:$PORT"}, LoadCmd: []string{"$BIN/subhub", "loadtest", "--rate", "1"}}
+}
+
+func testRuns() []*measurement {
+	nan := math.NaN()
+	return []*measurement{
+		// subhub passes every step; its ceiling is the 50 msg/s step.
+		fakeRun("fanout", "subhub", "rate=1", metrics{DeliveriesPerSec: 10000, P99: 2}),
+		fakeRun("fanout", "subhub", "rate=50", metrics{DeliveriesPerSec: 500000, P99: 40}),
+		// naive fails at 10 msg/s: its ceiling is the 5 msg/s step.
+		fakeRun("fanout", "naive", "rate=5", metrics{DeliveriesPerSec: 50000, P99: 50}),
+		fakeRun("fanout", "naive", "rate=10", metrics{DeliveriesPerSec: 90000, P99: 300}),
+		// floor never passes.
+		fakeRun("fanout", "floor", "rate=1", metrics{DeliveriesPerSec: 9000, Loss: 0.01, P99: 1}),
+		fakeRun("one-per-conn", "subhub", "", metrics{CPUPerMillion: 2, P99: 4, RSSPerConnKiB: nan}),
+		fakeRun("one-per-conn", "naive", "", metrics{CPUPerMillion: 20, P99: 8}),
+		fakeRun("one-per-conn", "floor", "", metrics{CPUPerMillion: 4, P99: 2}),
+		fakeRun("idle", "subhub", "", metrics{RSSPerConnKiB: 6}),
+		fakeRun("idle", "naive", "", metrics{RSSPerConnKiB: 30}),
+	}
+}
+
+func TestHeadlines(t *testing.T) {
+	hs := headlines(testRuns())
+	byKey := map[string]headline{}
+	for _, h := range hs {
+		byKey[h.Metric+"/"+h.Scenario] = h
+	}
+	ceil := byKey["Sustainable fan-out ceiling, deliveries/s/fanout"]
+	require.Equal(t, 500000.0, ceil.value("subhub"))
+	require.Equal(t, 50000.0, ceil.value("naive"))
+	require.True(t, math.IsNaN(ceil.value("floor")), "no sustainable step")
+	require.InDelta(t, 10, ratio(ceil.value("subhub"), ceil.value("naive")), 1e-9)
+
+	cpu := byKey["Server CPU-s per million deliveries/one-per-conn"]
+	require.InDelta(t, 0.1, ratio(cpu.value("subhub"), cpu.value("naive")), 1e-9)
+	require.InDelta(t, 0.5, ratio(cpu.value("subhub"), cpu.value("floor")), 1e-9)
+
+	rss := byKey["Server RSS per connection, KiB/idle"]
+	require.InDelta(t, 0.2, ratio(rss.value("subhub"), rss.value("naive")), 1e-9)
+	require.True(t, math.IsNaN(rss.value("floor")), "floor did not run idle")
+
+	tail := byKey["p99 latency, ms/tail"]
+	require.Empty(t, tail.Values, "tail did not run")
+}
+
+func TestRatio(t *testing.T) {
+	require.Equal(t, 2.0, ratio(4, 2))
+	require.True(t, math.IsNaN(ratio(4, 0)))
+	require.True(t, math.IsNaN(ratio(math.NaN(), 2)))
+	require.True(t, math.IsNaN(ratio(1, math.NaN())))
+}
+
+func TestFormatting(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{name: "big", got: fmtBig(1234567.4), want: "1,234,567"},
+		{name: "small big", got: fmtBig(999), want: "999"},
+		{name: "negative big", got: fmtBig(-1234), want: "-1,234"},
+		{name: "nan big", got: fmtBig(math.NaN()), want: "n/a"},
+		{name: "num", got: fmtNum(3.14159, 2), want: "3.14"},
+		{name: "nan num", got: fmtNum(math.NaN(), 2), want: "n/a"},
+		{name: "ratio", got: fmtRatio(0.5), want: "0.50×"},
+		{name: "inf ratio", got: fmtRatio(math.Inf(1)), want: "n/a"},
+		{name: "plain shell", got: shellJoin([]string{"$BIN/subhub", "loadtest", "--url", "ws://127.0.0.1:$PORT/graphql"}), want: "$BIN/subhub loadtest --url ws://127.0.0.1:$PORT/graphql"},
+		{name: "quoted shell", got: shellJoin([]string{"echo", "it's", ""}), want: `echo 'it'\''s' ''`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, tt.got)
+		})
+	}
+}
+
+func TestWriteMarkdown(t *testing.T) {
+	runs := testRuns()
+	runs[4].Note = "loadtest exit 1 | odd"
+	rep := report{
+		Date:     time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC),
+		Commit:   "abc1234",
+		Dirty:    true,
+		Command:  "go run ./benchmarks/e2e --quick",
+		Quick:    true,
+		Machine:  machine{CPUs: 2, Model: "AMD EPYC", MemKiB: 24 << 20, Kernel: "Linux 6.1", GoVer: "go1.26.8"},
+		NATS:     "embedded",
+		Build:    []string{"BIN=$(mktemp -d)", "go build -o $BIN/subhub ./cmd/subhub"},
+		Runs:     runs,
+		Selected: scenarios(true)[:2],
+		Elapsed:  90 * time.Second,
+		LoadAvg:  [2]string{"0.10 0.20 0.30", "1.00 0.50 0.40"},
+	}
+	var b strings.Builder
+	require.NoError(t, writeMarkdown(&b, rep))
+	md := b.String()
+	for _, want := range []string{
+		"Generated by `go run ./benchmarks/e2e --quick`",
+		"- Date: 2026-12-03 14:00 UTC",
+		"- Commit: abc1234 (working tree had uncommitted changes)",
+		"- Machine: 2 × AMD EPYC, 24.0 GiB RAM, Linux 6.1, go1.26.8",
+		"- Mode: quick",
+		"- Load average (1/5/15 min) at start: 0.10 0.20 0.30; at end: 1.00 0.50 0.40",
+		"| Sustainable fan-out ceiling, deliveries/s | fanout | higher | 500,000 | 50,000 | n/a | 10.00× | n/a |",
+		"| Server CPU-s per million deliveries | one-per-conn | lower | 2.00 | 20.00 | 4.00 | 0.10× | 0.50× |",
+		"| Server RSS per connection, KiB | idle | lower | 6.00 | 30.00 | n/a | 0.20× | n/a |",
+		"| fanout | floor | rate=1 | 0 | 9,000 | 0.00 | 1.00 | 0.00 | 1.0000% |",
+		"loadtest exit 1 / odd |",
+		"- **idle**: 15,000 connections",
+		"fanout / naive / rate=10:\n\n```sh\n$BIN/naive --listen 127.0.0.1:$PORT &\n$BIN/subhub loadtest --rate 1\n```",
+		"go build -o $BIN/subhub ./cmd/subhub\n",
+	} {
+		require.Contains(t, md, want)
+	}
+	// The ratio table leads: it comes before the raw table.
+	require.Less(t, strings.Index(md, "## Ratios"), strings.Index(md, "## Raw results"))
+	require.Equal(t, len(runs), strings.Count(md, "```sh\n$BIN/"), "one reproduce block per run")
+}

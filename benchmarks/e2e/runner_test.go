@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fakeLoadtestEnv makes the test binary act as the load tool: "ok" writes a
+// report after checking the server accepts a connection, anything else
+// exits 3 without one.
+const fakeLoadtestEnv = "E2E_FAKE_LOADTEST"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(fakeLoadtestEnv); mode != "" {
+		os.Exit(fakeLoadtest(mode, os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func fakeLoadtest(mode string, args []string) int {
+	if mode != "ok" {
+		return 3
+	}
+	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	url := fs.String("url", "", "")
+	jsonFile := fs.String("json", "", "")
+	fs.String("nats-url", "", "")
+	fs.Int("conns", 0, "")
+	fs.Float64("rate", 0, "")
+	fs.Duration("duration", 0, "")
+	fs.Bool("quiet", false, "")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	start := time.Now()
+	host := (*url)[len("ws://"):]
+	host = host[:len(host)-len("/graphql")]
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		return 4
+	}
+	c.Close()
+	r := map[string]any{
+		"start":                   start,
+		"phases_s":                map[string]float64{"connect": 0, "warmup": 0, "publish": time.Since(start).Seconds(), "drain": 0},
+		"connections":             3,
+		"connections_established": 3,
+		"delivered":               300,
+		"deliveries_per_s":        1000,
+		"latency_ms":              map[string]float64{"p50": 1, "p99": 2, "p999": 3},
+	}
+	b, _ := json.Marshal(r)
+	if os.WriteFile(*jsonFile, b, 0o644) != nil {
+		return 5
+	}
+	return 0
+}
+
+// newTestHarness builds the floor server and starts NATS.
+func newTestHarness(t *testing.T) *harness {
+	t.Helper()
+	bin := t.TempDir()
+	out := filepath.Join(bin, serverFloor)
+	build := exec.Command("go", "build", "-o", out, packages[serverFloor])
+	build.Dir = "../.."
+	b, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", b)
+	ns, err := startNATS()
+	require.NoError(t, err)
+	t.Cleanup(ns.Shutdown)
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	return &harness{
+		repo:     ".",
+		binDir:   bin,
+		rawDir:   t.TempDir(),
+		bins:     map[string]string{serverFloor: out},
+		natsURL:  ns.ClientURL(),
+		progress: io.Discard,
+		ready:    10 * time.Second,
+		loadArgv: []string{exe},
+	}
+}
+
+func TestRunOne(t *testing.T) {
+	h := newTestHarness(t)
+	sc := scenario{Name: "tail", Load: load{Conns: 3, Rate: 1, Duration: time.Second}}
+
+	t.Run("measures a run", func(t *testing.T) {
+		t.Setenv(fakeLoadtestEnv, "ok")
+		r := h.runOne(context.Background(), sc, sc.Load, "rate=1", serverFloor)
+		require.Empty(t, r.Note)
+		require.NotNil(t, r.Result)
+		require.FileExists(t, filepath.Join(h.rawDir, "tail_floor_rate-1.json"))
+		require.FileExists(t, filepath.Join(h.rawDir, "tail_floor_rate-1.server.log"))
+		require.Equal(t, int64(3), r.M.Conns)
+		require.Equal(t, int64(300), r.M.Deliveries)
+		require.Equal(t, 2.0, r.M.P99)
+		require.GreaterOrEqual(t, len(r.Timeline), 2)
+		require.Equal(t, "publish+drain", r.M.Window)
+		require.GreaterOrEqual(t, r.M.CPUSeconds, 0.0)
+		require.Positive(t, r.Before.RSS)
+		require.Equal(t, []string{"$BIN/floor", "--listen", "127.0.0.1:$PORT", "--nats-url", "$NATS", "--log-level", "warn"}, r.ServerCmd)
+		require.Contains(t, r.LoadCmd, "ws://127.0.0.1:$PORT/graphql")
+		require.Eventually(t, func() bool {
+			return errors.Is(syscall.Kill(r.PID, 0), syscall.ESRCH)
+		}, 5*time.Second, 10*time.Millisecond, "the server is stopped after the run")
+	})
+
+	t.Run("records a load tool failure", func(t *testing.T) {
+		t.Setenv(fakeLoadtestEnv, "fail")
+		r := h.runOne(context.Background(), sc, sc.Load, "", serverFloor)
+		require.Nil(t, r.Result)
+		require.Contains(t, r.Note, "loadtest exit 3")
+		require.Contains(t, r.Note, errNoResult.Error())
+		require.False(t, r.M.sustainable())
+	})
+
+	t.Run("records a server that never listens", func(t *testing.T) {
+		t.Setenv(fakeLoadtestEnv, "ok")
+		h.bins["naive"] = "/bin/false"
+		r := h.runOne(context.Background(), sc, sc.Load, "", "naive")
+		require.Nil(t, r.Result)
+		require.Contains(t, r.Note, errNotReady.Error())
+	})
+}

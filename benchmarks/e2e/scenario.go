@@ -1,0 +1,220 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Gate limits of a sustainable rate: a fan-out step that loses more or is
+// slower than this ends the search for the ceiling.
+const (
+	gateMaxLoss  = 0.001 // loss ratio
+	gateMaxP99Ms = 100.0 // p99 latency in milliseconds
+)
+
+// sourceIPs spreads client sockets over loopback addresses, multiplying the
+// ~28k ephemeral ports of one address.
+const sourceIPs = "127.0.0.2-127.0.0.20"
+
+// load is the shape of one `subhub loadtest` run. Zero fields are left to
+// the load tool's defaults.
+type load struct {
+	Conns        int
+	Ramp         float64 // connections per second
+	SubsPerConn  int
+	Topics       int
+	Rate         float64 // messages per second over all topics
+	PayloadBytes int
+	Churn        float64 // subscribe+unsubscribe operations per second
+	Duration     time.Duration
+	Warmup       time.Duration
+	Drain        time.Duration
+	Workers      int
+	SourceIPs    string
+}
+
+// args returns the loadtest flags for l, without --url, --nats-url and
+// --json.
+func (l load) args() []string {
+	var a []string
+	add := func(name, v string) { a = append(a, "--"+name, v) }
+	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	add("conns", strconv.Itoa(l.Conns))
+	if l.Ramp > 0 {
+		add("ramp", num(l.Ramp))
+	}
+	if l.SubsPerConn > 0 {
+		add("subs-per-conn", strconv.Itoa(l.SubsPerConn))
+	}
+	if l.Topics > 0 {
+		add("topics", strconv.Itoa(l.Topics))
+	}
+	add("rate", num(l.Rate))
+	if l.PayloadBytes > 0 {
+		add("payload-bytes", strconv.Itoa(l.PayloadBytes))
+	}
+	if l.Churn > 0 {
+		add("churn", num(l.Churn))
+	}
+	if l.Duration > 0 {
+		add("duration", l.Duration.String())
+	}
+	if l.Warmup > 0 {
+		add("warmup", l.Warmup.String())
+	}
+	if l.Drain > 0 {
+		add("drain", l.Drain.String())
+	}
+	if l.Workers > 0 {
+		add("workers", strconv.Itoa(l.Workers))
+	}
+	if l.SourceIPs != "" {
+		add("source-ips", l.SourceIPs)
+	}
+	return a
+}
+
+// budget is how long a run of l may take before the harness gives up on it.
+func (l load) budget() time.Duration {
+	return l.Warmup + l.Duration + l.Drain + 2*time.Minute
+}
+
+// scenario is one row group of RESULTS.md.
+type scenario struct {
+	Name  string
+	About string // one line for the report
+	Load  load
+	// Rates, when set, replace Load.Rate with increasing steps that stop
+	// after the first step failing the gate (the fan-out ceiling search).
+	Rates []float64
+}
+
+// steps returns the loads to run in order with their step labels.
+func (s scenario) steps() ([]load, []string) {
+	if len(s.Rates) == 0 {
+		return []load{s.Load}, []string{""}
+	}
+	loads := make([]load, len(s.Rates))
+	labels := make([]string, len(s.Rates))
+	for i, r := range s.Rates {
+		loads[i] = s.Load
+		loads[i].Rate = r
+		labels[i] = "rate=" + strconv.FormatFloat(r, 'f', -1, 64)
+	}
+	return loads, labels
+}
+
+// scenarios returns every scenario in run order; quick shrinks each about
+// tenfold for a smoke run.
+func scenarios(quick bool) []scenario {
+	base := load{Warmup: time.Second, Drain: 2 * time.Second, Ramp: 5000}
+	with := func(f func(*load)) load {
+		l := base
+		f(&l)
+		return l
+	}
+	all := []scenario{
+		{
+			Name:  "idle",
+			About: "15,000 connections, one subscription each over 100 topics, a 10 msg/s trickle: memory per connection",
+			Load: with(func(l *load) {
+				l.Conns, l.Topics, l.Rate, l.Duration = 15000, 100, 10, 10*time.Second
+				l.Workers, l.SourceIPs = 2, sourceIPs
+			}),
+		},
+		{
+			Name:  "fanout",
+			About: "10,000 connections on 1 topic at increasing rates until loss > 0.1% or p99 > 100 ms: the sustainable deliveries/s ceiling",
+			Load: with(func(l *load) {
+				l.Conns, l.Topics, l.Duration, l.SourceIPs = 10000, 1, 10*time.Second, sourceIPs
+			}),
+			Rates: []float64{1, 5, 10, 20, 50},
+		},
+		{
+			Name:  "many-topics",
+			About: "10,000 connections over 5,000 topics, 5,000 msg/s in total",
+			Load: with(func(l *load) {
+				l.Conns, l.Topics, l.Rate, l.Duration, l.SourceIPs = 10000, 5000, 5000, 15*time.Second, sourceIPs
+			}),
+		},
+		{
+			Name:  "churn",
+			About: "10,000 connections over 100 topics at 200 msg/s while 1,000 subscribe/unsubscribe operations per second come and go",
+			Load: with(func(l *load) {
+				l.Conns, l.Topics, l.Rate, l.Churn, l.Duration, l.SourceIPs = 10000, 100, 200, 1000, 15*time.Second, sourceIPs
+			}),
+		},
+		{
+			Name:  "one-per-conn",
+			About: "10,000 connections on 1 topic at 10 msg/s: one frame per connection per message, CPU per delivery against the floor",
+			Load: with(func(l *load) {
+				l.Conns, l.Topics, l.Rate, l.Duration, l.SourceIPs = 10000, 1, 10, 20*time.Second, sourceIPs
+			}),
+		},
+		{
+			Name:  "batched",
+			About: "1,000 connections each subscribed to the same 10 topics, 200 msg/s in total: frames for one connection can share a write",
+			Load: with(func(l *load) {
+				l.Conns, l.SubsPerConn, l.Topics, l.Rate, l.Duration = 1000, 10, 10, 200, 20*time.Second
+			}),
+		},
+		{
+			Name:  "tail",
+			About: "1,000 connections on 1 topic at 20 msg/s: latency tail at moderate load",
+			Load: with(func(l *load) {
+				l.Conns, l.Topics, l.Rate, l.Duration = 1000, 1, 20, 20*time.Second
+			}),
+		},
+	}
+	if quick {
+		for i := range all {
+			all[i].Load = all[i].Load.shrink()
+		}
+	}
+	return all
+}
+
+// shrink scales l down about tenfold: connections, topics beyond one
+// subscriber each, churn, and the publishing phase.
+func (l load) shrink() load {
+	l.Conns = max(l.Conns/10, 10)
+	if l.Topics > l.Conns {
+		l.Topics = l.Conns
+	} else if l.Topics > 100 {
+		l.Topics /= 10
+	}
+	if l.Topics > 100 || l.Rate > 1000 {
+		l.Rate /= 10
+	}
+	l.Churn /= 10
+	l.Duration = min(l.Duration, 3*time.Second)
+	l.Drain = min(l.Drain, time.Second)
+	return l
+}
+
+// selectScenarios returns the scenarios of all named in list (comma
+// separated, in the order of all); an empty list selects all.
+func selectScenarios(all []scenario, list string) ([]scenario, error) {
+	if strings.TrimSpace(list) == "" {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want[n] = true
+		}
+	}
+	var out []scenario
+	for _, s := range all {
+		if want[s.Name] {
+			out = append(out, s)
+			delete(want, s.Name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("%w %q", errUnknownScenario, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		load load
+		want string
+	}{
+		{
+			name: "minimal",
+			load: load{Conns: 10},
+			want: "--conns 10 --rate 0",
+		},
+		{
+			name: "everything",
+			load: load{
+				Conns:        15000,
+				Ramp:         5000,
+				SubsPerConn:  10,
+				Topics:       100,
+				Rate:         2.5,
+				PayloadBytes: 256,
+				Churn:        1000,
+				Duration:     10 * time.Second,
+				Warmup:       time.Second,
+				Drain:        1500 * time.Millisecond,
+				Workers:      2,
+				SourceIPs:    sourceIPs,
+			},
+			want: "--conns 15000 --ramp 5000 --subs-per-conn 10 --topics 100 --rate 2.5 --payload-bytes 256 --churn 1000 " +
+				"--duration 10s --warmup 1s --drain 1.5s --workers 2 --source-ips 127.0.0.2-127.0.0.20",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, strings.Join(tt.load.args(), " "))
+		})
+	}
+}
+
+func TestScenariosMatchTheIssue(t *testing.T) {
+	full := scenarios(false)
+	byName := map[string]scenario{}
+	var names []string
+	for _, s := range full {
+		byName[s.Name] = s
+		names = append(names, s.Name)
+		require.LessOrEqual(t, s.Load.Duration, 30*time.Second, "%s: each scenario is capped", s.Name)
+		require.LessOrEqual(t, s.Load.Conns, 15000, "%s: a hub process holds at most 15,000 connections", s.Name)
+		require.NotEmpty(t, s.About)
+	}
+	require.Equal(t, []string{"idle", "fanout", "many-topics", "churn", "one-per-conn", "batched", "tail"}, names)
+	require.Equal(t, 15000, byName["idle"].Load.Conns)
+	require.Equal(t, 2, byName["idle"].Load.Workers)
+	require.Equal(t, sourceIPs, byName["idle"].Load.SourceIPs)
+	require.Equal(t, []float64{1, 5, 10, 20, 50}, byName["fanout"].Rates)
+	require.Equal(t, 10000, byName["fanout"].Load.Conns)
+	require.Equal(t, 5000, byName["many-topics"].Load.Topics)
+	require.Equal(t, 1000.0, byName["churn"].Load.Churn)
+	require.Equal(t, load{Conns: 10000, Topics: 1, Rate: 10}, pick(byName["one-per-conn"].Load))
+	require.Equal(t, load{Conns: 1000, SubsPerConn: 10, Topics: 10, Rate: 200}, pick(byName["batched"].Load))
+	require.Equal(t, load{Conns: 1000, Topics: 1, Rate: 20}, pick(byName["tail"].Load))
+
+	for i, q := range scenarios(true) {
+		f := full[i]
+		require.Equal(t, f.Name, q.Name)
+		require.InDelta(t, float64(f.Load.Conns)/10, float64(q.Load.Conns), 1, "%s: quick has a tenth of the connections", q.Name)
+		require.LessOrEqual(t, q.Load.Duration, 3*time.Second)
+		require.LessOrEqual(t, q.Load.Topics, q.Load.Conns*max(q.Load.SubsPerConn, 1))
+	}
+}
+
+// pick keeps the fields that define a target scenario's shape.
+func pick(l load) load {
+	return load{Conns: l.Conns, SubsPerConn: l.SubsPerConn, Topics: l.Topics, Rate: l.Rate}
+}
+
+func TestSteps(t *testing.T) {
+	s := scenario{Name: "fanout", Load: load{Conns: 5, Rate: 99}, Rates: []float64{1, 2.5}}
+	loads, labels := s.steps()
+	require.Equal(t, []string{"rate=1", "rate=2.5"}, labels)
+	require.Equal(t, 1.0, loads[0].Rate)
+	require.Equal(t, 2.5, loads[1].Rate)
+	require.Equal(t, 5, loads[1].Conns)
+
+	s.Rates = nil
+	loads, labels = s.steps()
+	require.Equal(t, []string{""}, labels)
+	require.Equal(t, []load{{Conns: 5, Rate: 99}}, loads)
+}
+
+func TestSelectScenarios(t *testing.T) {
+	all := scenarios(false)
+	tests := []struct {
+		name    string
+		list    string
+		want    []string
+		wantErr error
+	}{
+		{
+			name: "empty selects all",
+			list: "",
+			want: []string{"idle", "fanout", "many-topics", "churn", "one-per-conn", "batched", "tail"},
+		},
+		{
+			name: "run order, not list order",
+			list: "tail, idle",
+			want: []string{"idle", "tail"},
+		},
+		{
+			name:    "unknown",
+			list:    "idle,nope",
+			wantErr: errUnknownScenario,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := selectScenarios(all, tt.list)
+			require.ErrorIs(t, err, tt.wantErr)
+			var names []string
+			for _, s := range got {
+				names = append(names, s.Name)
+			}
+			require.Equal(t, tt.want, names)
+		})
+	}
+}
+
+func TestSelectServers(t *testing.T) {
+	got, err := selectServers("floor, subhub")
+	require.NoError(t, err)
+	require.Equal(t, []string{"floor", "subhub"}, got)
+	_, err = selectServers("floor,nginx")
+	require.ErrorIs(t, err, errUnknownServer)
+	_, err = selectServers(" , ")
+	require.ErrorIs(t, err, errUnknownServer)
+}
