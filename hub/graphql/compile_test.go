@@ -195,3 +195,25 @@ func TestCompileConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestCompileNestedAbstractTypesStayLinear(t *testing.T) {
+	t.Parallel()
+	s, err := ParseSchema("n.graphql", `
+interface N { id: ID! next: N }
+type A implements N { id: ID! next: N }
+type B implements N { id: ID! next: N }
+type C implements N { id: ID! next: N }
+type D implements N { id: ID! next: N }
+type Query { a: Int }
+type Subscription { n: N }`)
+	require.NoError(t, err)
+	q := "id"
+	for range 16 { // 4^16 type combinations if selections were not shared
+		q = "id next { " + q + " }"
+	}
+	op, errs := s.Compile(Request{Query: "subscription { n { " + q + " } }"})
+	require.Nil(t, errs)
+	require.Less(t, len(op.Plan.fingerprint()), 64<<10)
+	out := op.Plan.AppendResult(nil, parseEvent(t, `{"__typename":"C","id":"1","next":{"__typename":"A","id":"2","next":null}}`))
+	require.Equal(t, `{"data":{"n":{"id":"1","next":{"id":"2","next":null}}}}`, string(out))
+}

@@ -53,3 +53,31 @@ func FuzzProject(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCompile feeds arbitrary documents and variables to Compile: it must
+// never panic, must either fail with errors or return a plan and a valid
+// topic, and the plan must project an event to valid JSON.
+func FuzzCompile(f *testing.F) {
+	s, err := ParseSchema("corpus.graphql", corpusSDL)
+	require.NoError(f, err)
+	for _, c := range corpus() {
+		f.Add(c.query, c.op, c.vars)
+	}
+	f.Add(benchQuery, "Bench", `{"shelf":"s"}`)
+	event := fastjson.MustParse(bookEvent)
+	f.Fuzz(func(t *testing.T, query, opName, vars string) {
+		op, errs := s.Compile(Request{Query: query, OperationName: opName, Variables: []byte(vars)})
+		if errs != nil {
+			if op.Plan != nil || len(errs.AppendJSON(nil)) == 0 || !json.Valid(errs.AppendJSON(nil)) {
+				t.Fatalf("bad errors %v for %q", errs, query)
+			}
+			return
+		}
+		if why := checkSubject(op.Topic); why != "" {
+			t.Fatalf("invalid topic %q (%s) for %q", op.Topic, why, query)
+		}
+		if out := op.Plan.AppendResult(nil, event); !json.Valid(out) {
+			t.Fatalf("invalid JSON %q for %q", out, query)
+		}
+	})
+}

@@ -1,6 +1,9 @@
 package graphql
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -78,6 +81,15 @@ type planner struct {
 	s    *Schema
 	doc  *ast.QueryDocument
 	vars map[string]any
+	// memo shares the selection built for one object type and one list of
+	// field nodes, which keeps the plan a DAG linear in the document even
+	// when abstract types nest (otherwise possible types multiply per level).
+	memo map[selKey]*selSet
+}
+
+type selKey struct {
+	typeName string
+	nodes    string // the field nodes' addresses
 }
 
 // collectFields is the spec's CollectFields for objType over sels,
@@ -162,12 +174,24 @@ func (p *planner) ifArg(d *ast.Directive) bool {
 
 // buildSelSet collects the sub-fields of nodes for objType and builds them.
 func (p *planner) buildSelSet(objType *ast.Definition, nodes []*ast.Field) *selSet {
+	var nk strings.Builder
+	for _, n := range nodes {
+		fmt.Fprintf(&nk, "%p,", n)
+	}
+	key := selKey{typeName: objType.Name, nodes: nk.String()}
+	if ss := p.memo[key]; ss != nil {
+		return ss
+	}
+	if p.memo == nil {
+		p.memo = map[selKey]*selSet{}
+	}
+	ss := &selSet{}
+	p.memo[key] = ss
 	visited := map[string]bool{}
 	var groups []fieldGroup
 	for _, n := range nodes {
 		groups = p.collectFields(objType, n.SelectionSet, visited, groups)
 	}
-	ss := &selSet{}
 	for _, g := range groups {
 		if f, ok := p.buildField(objType, g.key, g.nodes); ok {
 			ss.fields = append(ss.fields, f)
@@ -245,11 +269,13 @@ func (p *planner) buildField(parent *ast.Definition, key string, nodes []*ast.Fi
 // between requests that differ only in spelling, variables or topic.
 func (p *Plan) fingerprint() string {
 	b := append([]byte(p.head), 0)
-	b = p.root.appendFingerprint(b)
+	b = p.root.appendFingerprint(b, map[*selSet]int{})
 	return string(b)
 }
 
-func (f *field) appendFingerprint(b []byte) []byte {
+// appendFingerprint appends f; seen numbers the selection sets already
+// written, which are then written as back-references (plans are DAGs).
+func (f *field) appendFingerprint(b []byte, seen map[*selSet]int) []byte {
 	b = append(b, '(')
 	for _, s := range [...]string{f.key, f.respKey, f.name, f.owner, f.named, f.constVal} {
 		b = appendUvarint(b, uint64(len(s)))
@@ -273,21 +299,26 @@ func (f *field) appendFingerprint(b []byte) []byte {
 		b = append(b, e...)
 	}
 	if f.sel != nil {
-		b = f.sel.appendFingerprint(append(b, 's'))
+		b = f.sel.appendFingerprint(append(b, 's'), seen)
 	}
 	for _, c := range f.cases {
 		b = append(b, 'c')
 		b = appendUvarint(b, uint64(len(c.name)))
 		b = append(b, c.name...)
-		b = c.sel.appendFingerprint(b)
+		b = c.sel.appendFingerprint(b, seen)
 	}
 	return append(b, ')')
 }
 
-func (s *selSet) appendFingerprint(b []byte) []byte {
+func (s *selSet) appendFingerprint(b []byte, seen map[*selSet]int) []byte {
+	if id, ok := seen[s]; ok {
+		b = append(b, '@')
+		return appendUvarint(b, uint64(id))
+	}
+	seen[s] = len(seen)
 	b = append(b, '{')
 	for i := range s.fields {
-		b = s.fields[i].appendFingerprint(b)
+		b = s.fields[i].appendFingerprint(b, seen)
 	}
 	return append(b, '}')
 }
