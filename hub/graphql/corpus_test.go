@@ -1,6 +1,8 @@
 package graphql
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -187,6 +189,40 @@ func corpus() []corpusCase {
 		{name: "unknown operation", query: `subscription A { bookAdded(shelf: "1") { id } }`, op: "Nope", event: bookEvent, requestError: true},
 		{name: "operation name required", query: `subscription A { bookAdded(shelf: "1") { id } } subscription B { chain { val } }`, requestError: true},
 	}
+	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "schema.graphql"))
+	if err != nil {
+		panic(err)
+	}
+	lib := string(example)
+	c = append(c, []corpusCase{
+		// The default pass-through schema.
+		{name: "default passthrough object", sdl: defaultSDL, query: `subscription { topic(name: "a.b") }`, event: `{"z":1,"a":[1.0,2e3,{"b":"\u00e9"}],"big":12345678901234567890,"small":1e-7}`},
+		{name: "default passthrough alias null", sdl: defaultSDL, query: `subscription S { ev: topic(name: "x") }`, op: "S", event: `null`},
+		{name: "default passthrough string", sdl: defaultSDL, query: `subscription($t: String!) { topic(name: $t) }`, vars: `{"t":"orders.1"}`, event: `"hello\nworld"`},
+		{name: "default query rejected", sdl: defaultSDL, query: `subscription { topic }`, requestError: true},
+
+		// The example library schema.
+		{name: "library book added", sdl: lib, query: `subscription($shelf: ID!) { bookAdded(shelf: $shelf) { id title authors { name } formats available shelf genre } }`, vars: `{"shelf":"s1"}`,
+			event: `{"id":"b","title":"T","authors":[{"name":"A"},{"name":"B"}],"formats":["EBOOK","AUDIO"],"available":1,"shelf":7,"genre":"POETRY"}`},
+		{name: "library bad format enum", sdl: lib, query: `subscription { bookAdded(shelf: "s") { title formats } }`, event: `{"title":"T","formats":["EBOOK","VINYL"]}`},
+		{name: "library search union", sdl: lib, query: `subscription { searchUpdated(search: "q1") { __typename ... on Media { title published } ... on Author { name } ... on Book { isbn } } }`,
+			event: `[{"__typename":"Book","title":"B","isbn":"1"},{"__typename":"Author","name":"N"},{"__typename":"Film","title":"F","published":"1999"}]`},
+		{name: "library search non-null item", sdl: lib, query: `subscription { searchUpdated(search: "q1") { __typename } }`, event: `[{"__typename":"Book"},null]`},
+		{name: "library new titles interface", sdl: lib, query: `subscription { newTitles(genre: FICTION, format: EBOOK) { id title authors { id } ... on Film { minutes } } }`,
+			event: `{"__typename":"Film","id":"f","title":"F","authors":[],"minutes":"90"}`},
+		{name: "library loan custom scalar", sdl: lib, query: `subscription { loanOverdue(member: "m") { id due returned book { title } } }`,
+			event: `{"id":"l","due":"2026-12-03T13:00:00Z","returned":false,"book":{"title":"T"}}`},
+		{name: "library loan missing book", sdl: lib, query: `subscription { loanOverdue(member: "m") { id book { title } } }`, event: `{"id":"l"}`},
+
+		// More formatting and directive combinations.
+		{name: "float formatting", query: `subscription { numbers }`, event: `[1,-1,0]`},
+		{name: "float number forms", query: `subscription { scalars { f s } }`, event: `{"f":1e21,"s":123456789012345680000}`},
+		{name: "include in nested fragment", query: `subscription($a: Boolean!, $b: Boolean!) { bookAdded(shelf: "1") { ...X } } fragment X on Book { title @include(if: $a) author @skip(if: $b) { name ...Y } } fragment Y on Author { born @include(if: $a) }`,
+			vars: `{"a":false,"b":false}`, event: bookEvent},
+		{name: "typename in fragment on interface", query: `subscription { node(id: "1") { ...on Node { __typename } ...on Media { __typename title } } }`, event: `{"__typename":"Film","title":"F"}`},
+		{name: "list of non-null objects with failing object", query: `subscription { bookAdded(shelf: "1") { title author { books { title } } } }`,
+			event: `{"title":"t","author":{"books":[{"title":"a"},{"title":null},{"title":"c"}]}}`},
+	}...)
 	for i := range c {
 		if c[i].sdl == "" {
 			c[i].sdl = corpusSDL
