@@ -59,8 +59,10 @@ func truncateCloseReason(s string) string {
 	if len(s) <= MaxCloseReason {
 		return s
 	}
+	// A valid rune starts at most 3 bytes before s[n]; stopping there also
+	// bounds the cut for invalid UTF-8.
 	n := MaxCloseReason
-	for n > 0 && !utf8.RuneStart(s[n]) {
+	for n > MaxCloseReason-3 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
