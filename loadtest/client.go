@@ -50,7 +50,11 @@ type conn struct {
 	frag     []byte
 	out      []byte
 	subs     []*sub
+	byID     map[string]*sub // index of subs when there are many; nil otherwise
 }
+
+// manySubs is the subscription count from which a conn indexes subs by id.
+const manySubs = 16
 
 // counters are a loop's totals; guarded by loop.mu.
 type counters struct {
@@ -215,6 +219,12 @@ func (e *engine) newConn(global int, churn bool) *conn {
 		seen[t]++
 		c.subs = append(c.subs, &sub{id: []byte(id), topic: int32(t), stable: true})
 	}
+	if len(c.subs) >= manySubs {
+		c.byID = make(map[string]*sub, len(c.subs))
+		for _, s := range c.subs {
+			c.byID[string(s.id)] = s
+		}
+	}
 	return c
 }
 
@@ -321,7 +331,7 @@ func (l *loop) run() {
 				l.flush(c)
 			}
 			if c.state != stClosed && ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-				l.readAll(c)
+				l.readAll(c, ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 			}
 		}
 		if l.waiting > 0 {
@@ -474,8 +484,11 @@ func (l *loop) sendFrame(c *conn, op ws.OpCode, payload []byte) {
 
 func (l *loop) sendText(c *conn, msg []byte) { l.sendFrame(c, ws.OpText, msg) }
 
-// readAll reads until EAGAIN (edge-triggered). Lock held.
-func (l *loop) readAll(c *conn) {
+// readAll reads what the socket holds (edge-triggered). A short read means
+// the receive queue was empty at that moment and new data raises a new
+// edge, so it stops there and saves the EAGAIN read, unless hup says the
+// peer closed (then it reads on to the EOF). Lock held.
+func (l *loop) readAll(c *conn, hup bool) {
 	for c.state != stClosed {
 		n, err := unix.Read(c.fd, l.rbuf)
 		if err != nil {
@@ -515,6 +528,9 @@ func (l *loop) readAll(c *conn) {
 			c.pend = c.pend[:copy(c.pend, rest)]
 		default:
 			c.pend = append(c.pend[:0], rest...)
+		}
+		if n < len(l.rbuf) && !hup {
+			return
 		}
 	}
 }
@@ -700,7 +716,11 @@ func (l *loop) onMessage(c *conn, msg []byte, now int64) {
 	}
 }
 
+// find returns the subscription with id, or nil. Lock held.
 func (c *conn) find(id []byte) *sub {
+	if c.byID != nil {
+		return c.byID[string(id)]
+	}
 	for _, s := range c.subs {
 		if bytes.Equal(s.id, id) {
 			return s

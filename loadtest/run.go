@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 			Duration: cfg.Duration.Seconds(), Churn: cfg.Churn, Workers: cfg.Workers, Publish: cfg.Publish,
 		},
 	}
-	mon := &monitor{r: r, e: e, pub: pub, workers: workers, out: progress, target: int64(cfg.Conns + nChurn), phase: "connect"}
+	mon := &monitor{r: r, e: e, pub: pub, workers: workers, out: progress, target: int64(cfg.Conns + nChurn), phase: "connect", total: newHist()}
 	monDone := make(chan struct{})
 	monStop := make(chan struct{})
 	go func() { defer close(monDone); mon.run(monStop) }()
@@ -121,7 +121,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	pubStart := time.Now()
 	churnStop := make(chan struct{})
 	churnDone := make(chan int64, 1)
-	go func() { churnDone <- runChurn(e, cfg.Churn, pubStart, churnStop) }()
+	go func() { churnDone <- runChurn(e, cfg.Churn, pubStart, cfg.Duration, churnStop) }()
 	pub.run(ctx, pubStart, cfg.Duration)
 	r.Phases.Publish = time.Since(pubStart).Seconds()
 	close(churnStop)
@@ -179,18 +179,21 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// runChurn performs rate churn operations per second from start until stop
-// closes and returns how many were sent.
-func runChurn(e *engine, rate float64, start time.Time, stop <-chan struct{}) int64 {
+// runChurn performs rate churn operations per second, on the schedule from
+// start to start+d (or until stop closes), and returns how many were sent.
+func runChurn(e *engine, rate float64, start time.Time, d time.Duration, stop <-chan struct{}) int64 {
 	if rate <= 0 {
 		return 0
 	}
 	var ops int64
 	interval := float64(time.Second) / rate
 	for n := uint64(0); ; n++ {
-		due := start.Add(time.Duration(float64(n) * interval))
-		if d := time.Until(due); d > 0 {
-			t := time.NewTimer(d)
+		off := time.Duration(float64(n) * interval)
+		if off >= d {
+			return ops
+		}
+		if wait := time.Until(start.Add(off)); wait > 0 {
+			t := time.NewTimer(wait)
 			select {
 			case <-stop:
 				t.Stop()
@@ -319,6 +322,7 @@ type monitor struct {
 	out      io.Writer
 	target   int64
 	phase    string
+	total    *hdrhistogram.Histogram // every latency so far, for the progress line
 	lastSent int64
 	lastRecv int64
 }
@@ -378,8 +382,10 @@ func (m *monitor) sample(elapsed time.Duration) {
 	}
 	m.lastSent, m.lastRecv = sent, recv
 	m.r.Series = append(m.r.Series, p)
+	m.total.Merge(s.ivl)
 	if m.out != nil {
-		fmt.Fprintf(m.out, "subhub loadtest %5.0fs %-7s conns %d/%d  sent %d/s  recv %d/s  p50 %.2fms  p99 %.2fms  errors %d\n",
-			secs, m.phase, p.ConnsUp, m.target, p.Sent, p.Received, p.P50, p.P99, p.Errors)
+		fmt.Fprintf(m.out, "subhub loadtest %5.0fs %-7s conns %d/%d  sent %d/s  recv %d/s  p50 %.2fms  p99 %.2fms (last 1s p99 %.2fms)  errors %d\n",
+			secs, m.phase, p.ConnsUp, m.target, p.Sent, p.Received,
+			usToMs(m.total.ValueAtQuantile(50)), usToMs(m.total.ValueAtQuantile(99)), p.P99, p.Errors)
 	}
 }

@@ -275,6 +275,11 @@ func runWorker(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Write
 			if !subscribed && e.settled.Load() >= e.planned.Load() {
 				subscribed = true
 				poll.Stop()
+				s := e.snapshot()
+				s.Interval = encodeHist(s.ivl)
+				if err := emit(workerMsg{Type: "progress", Snap: &s}); err != nil {
+					return err
+				}
 				if err := emit(workerMsg{Type: "subscribed"}); err != nil {
 					return err
 				}
