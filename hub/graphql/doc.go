@@ -9,7 +9,15 @@
 //	directive @topic(subject: String!) on FIELD_DEFINITION
 //
 // (for example @topic(subject: "books.{shelf}.added"), where {shelf} is an
-// argument of the field). Schema.Compile validates an operation with all
+// argument of the field, a scalar or enum). Each substituted value must be one
+// literal subject token: empty values and values containing '.', '*', '>',
+// whitespace or control characters are rejected with a GraphQL error, never
+// subscribed elsewhere. Int values render in decimal, Booleans as true/false,
+// enums by name; argument defaults apply and values may come from variables.
+// A Subscription field without @topic uses its field name as subject. The
+// internal directive @subhubSubject(arg: "name") makes an argument the whole
+// subject verbatim (validated as a literal NATS subject); DefaultSchema's
+// topic(name:) field is declared with it. Schema.Compile validates an operation with all
 // standard rules, selects the operation, coerces its variables, renders the
 // topic and builds a Plan: a flat, precomputed form of the spec's
 // CollectFields and CompleteValue for that operation and those variables.
