@@ -122,7 +122,7 @@ func execute(ctx context.Context, o options, selected []scenario, servers []stri
 			return err
 		}
 	}
-	h := &harness{repo: src, binDir: binDir, rawDir: rawDir, progress: progress, ready: 20 * time.Second, shownRepo: repo}
+	h := &harness{repo: src, binDir: binDir, rawDir: rawDir, progress: progress, ready: 20 * time.Second, slack: 2 * time.Minute, shownRepo: repo}
 	build, err := h.build(ctx)
 	if err != nil {
 		return err

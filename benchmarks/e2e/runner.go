@@ -43,6 +43,7 @@ type harness struct {
 	// shownRepo is the absolute module root, left out of paths in the report.
 	shownRepo string
 	ready     time.Duration // how long a server may take to listen
+	slack     time.Duration // a load tool run's budget beyond its phases
 	// loadArgv, when set, replaces the load tool command (tests).
 	loadArgv []string
 }
@@ -197,11 +198,15 @@ func (h *harness) runOne(ctx context.Context, sc scenario, l load, step, server 
 		return fail("%v", err)
 	}
 	defer llog.Close()
-	lctx, cancel := context.WithTimeout(ctx, l.budget())
+	lctx, cancel := context.WithTimeout(ctx, l.budget(h.slack))
 	defer cancel()
 	lt := exec.CommandContext(lctx, largv[0], largv[1:]...)
 	lt.Dir = h.repo
 	lt.Stdout, lt.Stderr = llog, llog
+	// The load tool's --workers children must die with it: run it in its
+	// own process group and kill the group on timeout or interrupt.
+	lt.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	lt.Cancel = func() error { return syscall.Kill(-lt.Process.Pid, syscall.SIGKILL) }
 	lt.WaitDelay = 5 * time.Second
 	lerr := lt.Run()
 	r.After, _ = readSample(pid)

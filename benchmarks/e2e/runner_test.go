@@ -30,7 +30,12 @@ func TestMain(m *testing.M) {
 }
 
 func fakeLoadtest(mode string, args []string) int {
-	if mode != "ok" {
+	switch mode {
+	case "ok":
+	case "hang":
+		time.Sleep(time.Hour) // a load tool that never finishes; the harness must kill it
+		return 6
+	default:
 		return 3
 	}
 	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
@@ -91,6 +96,7 @@ func newTestHarness(t *testing.T) *harness {
 		natsURL:  ns.ClientURL(),
 		progress: io.Discard,
 		ready:    10 * time.Second,
+		slack:    time.Minute,
 		loadArgv: []string{exe},
 	}
 }
@@ -127,6 +133,19 @@ func TestRunOne(t *testing.T) {
 		require.Contains(t, r.Note, "loadtest exit 3")
 		require.Contains(t, r.Note, errNoResult.Error())
 		require.False(t, r.M.sustainable())
+	})
+
+	t.Run("kills a load tool past its budget", func(t *testing.T) {
+		t.Setenv(fakeLoadtestEnv, "hang")
+		h.slack = 500 * time.Millisecond
+		defer func() { h.slack = time.Minute }()
+		quick := sc.Load
+		quick.Duration = 0
+		start := time.Now()
+		r := h.runOne(context.Background(), sc, quick, "", serverFloor)
+		require.Less(t, time.Since(start), 20*time.Second)
+		require.Nil(t, r.Result)
+		require.Contains(t, r.Note, "(timed out)")
 	})
 
 	t.Run("records a server that never listens", func(t *testing.T) {

@@ -76,9 +76,10 @@ func (l load) args() []string {
 	return a
 }
 
-// budget is how long a run of l may take before the harness gives up on it.
-func (l load) budget() time.Duration {
-	return l.Warmup + l.Duration + l.Drain + 2*time.Minute
+// budget is how long a run of l may take before the harness gives up on
+// it: its phases plus slack for connecting and reporting.
+func (l load) budget(slack time.Duration) time.Duration {
+	return l.Warmup + l.Duration + l.Drain + slack
 }
 
 // scenario is one row group of RESULTS.md.
