@@ -3,6 +3,13 @@
 //
 //	go run ./benchmarks/e2e [--quick] [--scenarios idle,fanout,...] [--out benchmarks/RESULTS.md]
 //
+// Flags: --quick shrinks every scenario about tenfold (a smoke run);
+// --scenarios and --servers (subhub,naive,floor) select what runs;
+// --out is the report; --raw-dir (benchmarks/out) receives each run's
+// loadtest JSON and the server and load tool logs; --repo is the module
+// root; --ref REF builds REF from a clean `git archive` export instead of
+// the working tree, so that the commit in the report is exactly what ran.
+//
 // It builds ./cmd/subhub, ./benchmarks/naive and ./benchmarks/floor into a
 // temporary directory and starts one NATS server, embedded in this process
 // on a free loopback port. Then, for each scenario and each server, one at a

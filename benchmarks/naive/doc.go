@@ -12,7 +12,8 @@
 // gobwas/ws; each connection then has a reader goroutine (the HTTP handler
 // goroutine, which parses client messages with encoding/json) and a writer
 // goroutine that drains a buffered channel of outbound messages and writes
-// each as one WebSocket frame. Every subscribe message gets its own
+// each as one WebSocket frame with wsutil.WriteServerMessage (which issues
+// the header and the payload as two writes, as the helper does). Every subscribe message gets its own
 // nc.Subscribe, so nats.go runs one goroutine per client subscription, and
 // each delivery unmarshals the NATS message into an any, wraps it as
 // {"data":{"topic":v}} and marshals the whole next message with
