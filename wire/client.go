@@ -112,6 +112,11 @@ type ClientMessage struct {
 	Extensions []byte
 }
 
+// parserMaxScratch is the largest scratch space a Parser keeps between
+// messages; a larger one, sized for an unusually large message with escapes,
+// is dropped at the next Parse (slices already handed out stay valid).
+const parserMaxScratch = 64 << 10
+
 // Parser parses client messages. The zero value is ready to use. A Parser is
 // not safe for concurrent use; give each event loop or connection its own.
 // Once warmed up, Parse does not allocate (except for an unknown message
@@ -139,6 +144,9 @@ type Parser struct {
 func (p *Parser) Parse(proto Protocol, data []byte, m *ClientMessage) error {
 	*m = ClientMessage{}
 	p.data = data
+	if cap(p.scratch) > parserMaxScratch {
+		p.scratch = nil // do not pin one huge message's buffer for ever
+	}
 	p.scratch = p.scratch[:0]
 	err := p.parse(proto, m)
 	p.data = nil

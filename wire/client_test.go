@@ -297,3 +297,18 @@ func TestProtocolErrorUnwrap(t *testing.T) {
 	require.NotErrorIs(t, &ProtocolError{Reason: ErrUnknownType.Reason}, ErrUnknownType)
 	require.ErrorIs(t, ErrUnknownType, ErrUnknownType)
 }
+
+func TestParserScratchBound(t *testing.T) {
+	t.Parallel()
+	var p Parser
+	var m ClientMessage
+	big := `{"type":"subscribe","id":"a\nb","payload":{"query":"` + strings.Repeat("x", 2*parserMaxScratch) + `"}}`
+	require.NoError(t, p.Parse(ProtoTransportWS, []byte(big), &m))
+	require.Greater(t, cap(p.scratch), parserMaxScratch)
+	id := m.ID
+
+	require.NoError(t, p.Parse(ProtoTransportWS, []byte(`{"type":"complete","id":"c\nd"}`), &m))
+	require.LessOrEqual(t, cap(p.scratch), parserMaxScratch)
+	require.Equal(t, "c\nd", string(m.ID))
+	require.Equal(t, "a\nb", string(id), "slices from the dropped scratch stay valid")
+}

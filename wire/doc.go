@@ -24,9 +24,11 @@
 // Every protocol violation found in client bytes is a *ProtocolError whose
 // Reason is short enough (at most 123 bytes) to be a WebSocket close reason.
 // The sentinels in errors.go tell the caller which close code applies:
-// Parse errors mean 4400 on graphql-transport-ws (ErrInvalidUTF8: 1007),
-// ParseFrameHeader errors and ErrCloseFrameShort/ErrCloseCode mean 1002,
-// ErrCloseReasonUTF8 means 1007.
+// Parse errors mean 4400 on graphql-transport-ws (ErrInvalidUTF8: 1007);
+// on the legacy protocol errors.Is(err, ErrUnknownType) is answered with
+// error{id} (ClientMessage.ID survives a failed Parse) and the rest with
+// connection_error. ParseFrameHeader errors and ErrCloseFrameShort/ErrCloseCode
+// mean 1002, ErrCloseReasonUTF8 means 1007.
 //
 // # Validation
 //

@@ -74,7 +74,7 @@ func truncateCloseReason(s string) string {
 // and calls again. Errors are *ProtocolError (close code 1002): reserved bits
 // set (no extensions are negotiated), reserved opcodes, control frames that
 // are fragmented or longer than 125 bytes, 64-bit lengths with the top bit
-// set; they are reported as soon as the first two bytes are there.
+// set; all but the last are reported as soon as the first two bytes are there.
 //
 // ParseFrameHeader does not check that the frame is masked (clients must
 // mask, h.Masked) nor continuation order; the connection's reader does.
