@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
@@ -92,8 +93,14 @@ func serve(ctx context.Context, ln net.Listener, nc *nats.Conn, log *slog.Logger
 	for {
 		var c net.Conn
 		c, err = ln.Accept()
-		if err != nil {
+		if errors.Is(err, net.ErrClosed) {
 			break
+		}
+		if err != nil {
+			// EMFILE and friends pass; back off a little as net/http does.
+			s.log.Warn("accept", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
 		}
 		wg.Add(1)
 		go func() {
