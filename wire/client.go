@@ -94,8 +94,8 @@ func (t MessageType) String() string {
 type ClientMessage struct {
 	Type MessageType
 	// ID is the unescaped id (subscribe/complete/start/stop). After a failed
-	// Parse it still holds the id if the message had a string id, so a
-	// legacy server can answer with error{id}.
+	// Parse it still holds the id if the message had a non-empty string
+	// "type" and a string "id", so a legacy server can answer with error{id}.
 	ID []byte
 	// Payload is the raw JSON of "payload": an object, or nil if absent or
 	// null. Set for every type that carries one (connection_init, ping, pong,
@@ -119,8 +119,8 @@ const parserMaxScratch = 64 << 10
 
 // Parser parses client messages. The zero value is ready to use. A Parser is
 // not safe for concurrent use; give each event loop or connection its own.
-// Once warmed up, Parse does not allocate (except for an unknown message
-// type's error).
+// Once warmed up by a message of similar size, Parse does not allocate
+// (except for an unknown message type's error).
 type Parser struct {
 	sc      jsonScanner
 	scratch []byte // unescaped strings
