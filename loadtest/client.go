@@ -267,6 +267,12 @@ func (e *engine) dial(global int, churn bool, k int) {
 	c.deadline = time.Now().Add(e.cfg.HandshakeTimeout).UnixNano()
 	var kb [16]byte
 	l.mu.Lock()
+	if e.stopping.Load() { // close already ran or is running: do not leak fd
+		l.mu.Unlock()
+		unix.Close(fd)
+		<-e.sem
+		return
+	}
 	for i := range kb {
 		kb[i] = byte(l.rng.Uint32())
 	}
@@ -617,9 +623,11 @@ func (l *loop) process(c *conn, data []byte, now int64) int {
 			if len(payload) >= 2 {
 				code = strconv.Itoa(int(payload[0])<<8 | int(payload[1]))
 			}
-			if c.state == stReady {
-				l.sendFrame(c, ws.OpClose, payload[:min(2, len(payload))])
+			if c.state < stReady {
+				l.fail(c, "close "+code)
+				return pos
 			}
+			l.sendFrame(c, ws.OpClose, payload[:min(2, len(payload))])
 			l.drop(c, code)
 			return pos
 		default:

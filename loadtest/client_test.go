@@ -59,6 +59,7 @@ func TestRunConnectErrors(t *testing.T) {
 	closedURL := "ws://" + closed.Addr().String() + "/graphql"
 	closed.Close()
 	rejecting := startFake(t, natsURL, faults{rejectEvery: 1})
+	forbidding := startFake(t, natsURL, faults{closeOnInit: 4403})
 
 	tests := []struct {
 		name string
@@ -67,6 +68,7 @@ func TestRunConnectErrors(t *testing.T) {
 	}{
 		{"refused", closedURL, "connect ECONNREFUSED"},
 		{"http 403", rejecting.url, "upgrade: HTTP 403"},
+		{"closed before ack", forbidding.url, "close 4403"},
 		{"timeout", "ws://" + silent.Addr().String() + "/graphql", "timeout upgrading"},
 	}
 	for _, tc := range tests {
@@ -109,9 +111,11 @@ func TestRunSourceIPs(t *testing.T) {
 	require.NoError(t, err)
 	cfg.SourceIPs = ips
 	cfg.Rate = 0
-	cfg.Warmup, cfg.Duration, cfg.Drain = 0, 50*time.Millisecond, 0
+	cfg.Warmup, cfg.Duration, cfg.Drain = 0, 200*time.Millisecond, 0
 	r, err := Run(context.Background(), cfg, nil)
 	require.NoError(t, err)
+	require.GreaterOrEqual(t, r.Phases.Publish, 0.2, "--rate 0 holds the connections for --duration")
+	require.Zero(t, r.Published)
 	require.EqualValues(t, 4, r.ConnectionsEstablished)
 	got := map[string]int64{}
 	fs.remotes.Range(func(k, v any) bool {

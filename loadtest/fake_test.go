@@ -39,8 +39,9 @@ type faults struct {
 	delay        time.Duration // deliver at ts+delay
 	closeAfter   int           // close the connection with closeCode after this many subscribes
 	closeCode    ws.StatusCode
-	rejectEvery  int  // answer every n-th upgrade with HTTP 403
-	fragment     bool // send a ping before every message and split messages into two fragments
+	closeOnInit  ws.StatusCode // answer connection_init with this close code
+	rejectEvery  int           // answer every n-th upgrade with HTTP 403
+	fragment     bool          // send a ping before every message and split messages into two fragments
 }
 
 // fakeServer speaks graphql-transport-ws and graphql-ws, relaying NATS
@@ -172,6 +173,12 @@ func (fs *fakeServer) serve(c net.Conn) {
 		}
 		switch m.Type {
 		case "connection_init":
+			if fs.f.closeOnInit != 0 {
+				wmu.Lock()
+				_ = ws.WriteFrame(c, ws.NewCloseFrame(ws.NewCloseFrameBody(fs.f.closeOnInit, "Forbidden")))
+				wmu.Unlock()
+				return
+			}
 			send([]byte(`{"type":"connection_ack"}`))
 			if proto == ProtocolLegacyWS {
 				send([]byte(`{"type":"ka"}`))

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/stretchr/testify/require"
 )
 
@@ -143,6 +144,10 @@ func TestMainReports(t *testing.T) {
 		phases[p.Phase] = true
 	}
 	require.True(t, phases["publish"], "series %+v", r.Series)
+	h0, err := hdrhistogram.Decode([]byte(r.Histogram))
+	require.NoError(t, err)
+	require.Equal(t, r.Latency.Count, h0.TotalCount())
+	require.EqualValues(t, 6*(90+13), h0.TotalCount())
 	var generic map[string]any
 	require.NoError(t, json.Unmarshal(b, &generic))
 	for _, k := range []string{"latency_ms", "connect_errors", "closes", "series", "loss_ratio", "deliveries_per_s"} {

@@ -87,9 +87,10 @@ type httpJob struct {
 }
 
 // run publishes from start for d. It returns when every message is sent
-// (or ctx ends).
+// (or ctx ends); with Rate 0 it just holds the connections for d.
 func (p *publisher) run(ctx context.Context, start time.Time, d time.Duration) {
 	if p.cfg.Rate == 0 {
+		sleepCtx(ctx, time.Until(start.Add(d)))
 		return
 	}
 	interval := float64(time.Second) / p.cfg.Rate

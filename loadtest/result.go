@@ -40,6 +40,10 @@ type Result struct {
 
 	Latency     LatencyStats      `json:"latency_ms"`
 	Percentiles []PercentilePoint `json:"percentiles"`
+	// Histogram is the whole latency histogram in microseconds, HdrHistogram
+	// V2 compressed and base64 encoded (hdrhistogram.Decode reads it), so
+	// runs can be merged.
+	Histogram string `json:"histogram"`
 
 	ConnectErrors  map[string]int64 `json:"connect_errors"`
 	Closes         map[string]int64 `json:"closes"` // by WebSocket close code; 1006 = closed without a close frame

@@ -282,6 +282,7 @@ func (r *Result) finish(t *tally, pub *publisher) {
 		r.DeliveriesPerSec = float64(r.Delivered+r.ChurnDelivered) / r.Phases.Publish
 	}
 	r.hist = t.hist
+	r.Histogram = encodeHist(t.hist)
 	r.Latency = latencyStats(t.hist)
 	r.Percentiles = percentiles(t.hist)
 	r.ConnectErrors, r.Closes, r.ProtocolErrors = t.ConnectErrors, t.Closes, t.ProtoErrors
