@@ -138,7 +138,8 @@ func (r *Result) charts() []template.HTML {
 	}
 	return []template.HTML{
 		svgChart("Latency by percentile", "ms", []chartSeries{pct}, pticks),
-		svgChart("Messages per second", "msg/s", []chartSeries{sent, recv}, nil),
+		svgChart("Published per second", "msg/s", []chartSeries{sent}, nil),
+		svgChart("Delivered per second", "deliveries/s", []chartSeries{recv}, nil),
 		svgChart("Latency per second", "ms", []chartSeries{p50, p99}, nil),
 		svgChart("Connections", "conns", []chartSeries{conns}, nil),
 	}
@@ -174,7 +175,7 @@ func (r *Result) WriteHTML(w io.Writer) error {
 		{"connect errors", mapString(r.ConnectErrors)},
 		{"closes by code", mapString(r.Closes)},
 		{"protocol errors", mapString(r.ProtocolErrors)},
-		{"client RSS", fmt.Sprintf("%.1f MiB (%.0f B/conn)", float64(r.RSSBytes)/(1<<20), r.RSSPerConn)},
+		{"client RSS", fmt.Sprintf("%.1f MiB (+%.0f B per connection)", float64(r.RSSBytes)/(1<<20), r.RSSPerConn)},
 	}
 	return reportTmpl.Execute(w, struct {
 		R      *Result

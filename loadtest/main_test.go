@@ -160,7 +160,7 @@ func TestMainReports(t *testing.T) {
 	require.True(t, strings.HasPrefix(html, "<!doctype html>"))
 	require.NotRegexp(t, `(?i)(https?:)?//[a-z0-9]`, html, "the report must not reference the network")
 	require.NotRegexp(t, `(?i)<(script|link|img|iframe)[^>]+src=`, html)
-	require.Equal(t, 4, strings.Count(html, "<svg "))
+	require.Equal(t, 5, strings.Count(html, "<svg "))
 	require.Contains(t, html, "Latency by percentile")
 	require.Contains(t, html, "<polyline")
 }

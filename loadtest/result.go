@@ -50,8 +50,8 @@ type Result struct {
 	ProtocolErrors map[string]int64 `json:"protocol_errors"`
 	Errors         int64            `json:"errors"` // connect errors + closes + protocol errors + publish errors
 
-	RSSBytes   int64   `json:"rss_bytes"`    // summed over the processes that hold connections
-	RSSPerConn float64 `json:"rss_per_conn"` // RSSBytes / ConnectionsEstablished
+	RSSBytes   int64   `json:"rss_bytes"`    // at the end, summed over the processes that hold connections
+	RSSPerConn float64 `json:"rss_per_conn"` // RSS growth while connecting / ConnectionsEstablished
 
 	Series []Point `json:"series"`
 
@@ -192,7 +192,7 @@ func (r *Result) WriteText(w io.Writer) {
 	row("protocol errors", "%s", mapString(r.ProtocolErrors))
 	row("errors", "%d", r.Errors)
 	if r.RSSBytes > 0 {
-		row("client RSS", "%.1f MiB (%.0f B/conn)", float64(r.RSSBytes)/(1<<20), r.RSSPerConn)
+		row("client RSS", "%.1f MiB (+%.0f B per connection)", float64(r.RSSBytes)/(1<<20), r.RSSPerConn)
 	}
 	tw.Flush()
 }

@@ -108,6 +108,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	poll.Stop()
 	r.Phases.Connect = time.Since(t0).Seconds()
+	rssConns := readRSS() - e.rssBase
 
 	// Phase 2: warmup.
 	mon.setPhase("warmup")
@@ -137,7 +138,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	// Accounting.
 	total := e.collect()
 	if len(workers) == 0 {
-		total.RSS = readRSS()
+		total.RSS, total.RSSConns = readRSS(), rssConns
 	}
 	for _, w := range workers {
 		t, err := w.finish(context.WithoutCancel(ctx))
@@ -225,6 +226,7 @@ func (t *tally) merge(o *tally) error {
 	t.OutOfOrder += o.OutOfOrder
 	t.Late += o.Late
 	t.RSS += o.RSS
+	t.RSSConns += o.RSSConns
 	if len(o.TopicSubs) != len(t.TopicSubs) || len(o.TopicUnique) != len(t.TopicUnique) {
 		return fmt.Errorf("%w: result has %d topics, want %d", ErrWorker, len(o.TopicSubs), len(t.TopicSubs))
 	}
@@ -294,7 +296,7 @@ func (r *Result) finish(t *tally, pub *publisher) {
 	}
 	r.RSSBytes = t.RSS
 	if t.EverUp > 0 {
-		r.RSSPerConn = float64(t.RSS) / float64(t.EverUp)
+		r.RSSPerConn = float64(t.RSSConns) / float64(t.EverUp)
 	}
 }
 

@@ -262,6 +262,7 @@ func runWorker(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Write
 	poll := time.NewTicker(10 * time.Millisecond)
 	defer poll.Stop()
 	subscribed := false
+	var rssConns int64
 	for {
 		select {
 		case <-ctx.Done():
@@ -269,12 +270,13 @@ func runWorker(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Write
 		case <-stop:
 			t := e.collect()
 			t.Hist = encodeHist(t.hist)
-			t.RSS = readRSS()
+			t.RSS, t.RSSConns = readRSS(), rssConns
 			return emit(workerMsg{Type: "result", Result: t})
 		case <-poll.C:
 			if !subscribed && e.settled.Load() >= e.planned.Load() {
 				subscribed = true
 				poll.Stop()
+				rssConns = readRSS() - e.rssBase
 				s := e.snapshot()
 				s.Interval = encodeHist(s.ivl)
 				if err := emit(workerMsg{Type: "progress", Snap: &s}); err != nil {
