@@ -156,7 +156,7 @@ func execute(ctx context.Context, o options, selected []scenario, servers []stri
 				fmt.Fprintf(progress, "e2e:     %s conns, %s deliveries/s, p99 %s ms, loss %s, CPU-s/M %s, RSS KiB/conn %s %s\n",
 					fmtBig(float64(r.M.Conns)), fmtBig(r.M.DeliveriesPerSec), fmtNum(r.M.P99, 2), fmtNum(r.M.Loss, 5),
 					fmtNum(r.M.CPUPerMillion, 2), fmtNum(r.M.RSSPerConnKiB, 1), r.Note)
-				if len(sc.Rates) > 0 && (r.Result == nil || !r.M.sustainable()) {
+				if len(sc.Rates) > 0 && (r.Result == nil || !r.M.keepsUp()) {
 					break // the ceiling is behind us
 				}
 			}

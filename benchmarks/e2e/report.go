@@ -83,9 +83,16 @@ type metrics struct {
 	Window           string // what CPUSeconds covers
 }
 
-// sustainable reports whether the run passed the fan-out gate.
+// sustainable reports whether the run passed the fan-out gate: loss and
+// p99 within bounds.
 func (m metrics) sustainable() bool {
-	return !math.IsNaN(m.Loss) && m.Loss <= gateMaxLoss && !math.IsNaN(m.P99) && m.P99 <= gateMaxP99Ms
+	return m.keepsUp() && !math.IsNaN(m.P99) && m.P99 <= gateMaxP99Ms
+}
+
+// keepsUp reports whether the run passed the loss half of the gate: the
+// server delivered (nearly) everything within the run, whatever the latency.
+func (m metrics) keepsUp() bool {
+	return !math.IsNaN(m.Loss) && m.Loss <= gateMaxLoss
 }
 
 // computeMetrics derives a run's figures. CPU is taken over the publishing
@@ -142,9 +149,10 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// headlines computes the leading table from runs: the fan-out ceiling (the
-// best deliveries/s among sustainable fanout steps), CPU per delivery,
-// memory per connection and p99 from their scenarios.
+// headlines computes the leading table from runs: the fan-out ceilings
+// (the best deliveries/s among fanout steps passing the whole gate, and
+// among those passing its loss half), CPU per delivery, memory per
+// connection and p99 from their scenarios.
 func headlines(runs []*measurement) []headline {
 	pick := func(scenario string, f func(metrics) float64) map[string]float64 {
 		v := map[string]float64{}
@@ -155,21 +163,25 @@ func headlines(runs []*measurement) []headline {
 		}
 		return v
 	}
-	ceiling := map[string]float64{}
-	for _, r := range runs {
-		if r.Scenario != "fanout" || r.Result == nil {
-			continue
+	ceiling := func(pass func(metrics) bool) map[string]float64 {
+		best := map[string]float64{}
+		for _, r := range runs {
+			if r.Scenario != "fanout" || r.Result == nil {
+				continue
+			}
+			if _, seen := best[r.Server]; !seen {
+				best[r.Server] = math.NaN()
+			}
+			if pass(r.M) && (math.IsNaN(best[r.Server]) || r.M.DeliveriesPerSec > best[r.Server]) {
+				best[r.Server] = r.M.DeliveriesPerSec
+			}
 		}
-		if _, seen := ceiling[r.Server]; !seen {
-			ceiling[r.Server] = math.NaN()
-		}
-		if r.M.sustainable() && (math.IsNaN(ceiling[r.Server]) || r.M.DeliveriesPerSec > ceiling[r.Server]) {
-			ceiling[r.Server] = r.M.DeliveriesPerSec
-		}
+		return best
 	}
 	cpu := func(m metrics) float64 { return m.CPUPerMillion }
 	return []headline{
-		{Metric: "Sustainable fan-out ceiling, deliveries/s", Scenario: "fanout", Better: "higher", Values: ceiling},
+		{Metric: "Sustainable fan-out ceiling, deliveries/s", Scenario: "fanout", Better: "higher", Values: ceiling(metrics.sustainable)},
+		{Metric: "Fan-out ceiling at loss ≤ 0.1% (any p99), deliveries/s", Scenario: "fanout", Better: "higher", Values: ceiling(metrics.keepsUp)},
 		{Metric: "Server CPU-s per million deliveries", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", cpu)},
 		{Metric: "Server CPU-s per million deliveries", Scenario: "batched", Better: "lower", Values: pick("batched", cpu)},
 		{Metric: "Server CPU-s per million deliveries", Scenario: "many-topics", Better: "lower", Values: pick("many-topics", cpu)},
@@ -298,7 +310,8 @@ func writeMarkdown(w io.Writer, rep report) error {
 		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", h.Metric, h.Scenario, h.Better,
 			format(s), format(n), format(f), fmtRatio(ratio(s, n)), fmtRatio(ratio(s, f)))
 	}
-	p("\nThe fan-out ceiling is the highest deliveries/s of a fanout step with loss ≤ %.1f%% and p99 ≤ %.0f ms (n/a: no step passed or the scenario did not run).\n", gateMaxLoss*100, gateMaxP99Ms)
+	p("\nThe sustainable fan-out ceiling is the highest deliveries/s of a fanout step with loss ≤ %.1f%% and p99 ≤ %.0f ms (n/a: no step passed or the scenario did not run). ", gateMaxLoss*100, gateMaxP99Ms)
+	p("Steps go on past a p99 failure and stop at the first lossy step, because with 10,000 connections on one topic a single message's fan-out can take more than %.0f ms of write() calls on two cores at any rate; the second row is the ceiling by loss alone.\n", gateMaxP99Ms)
 	p("CPU is the server process's utime+stime from the first publish to the end of the drain; RSS per connection is the growth of VmRSS from before the load tool started to the end of its warmup, over the established connections.\n\n")
 
 	p("## Raw results\n\n")

@@ -115,7 +115,9 @@ func TestSustainableGate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			require.Equal(t, tt.want, metrics{Loss: tt.loss, P99: tt.p99}.sustainable())
+			m := metrics{Loss: tt.loss, P99: tt.p99}
+			require.Equal(t, tt.want, m.sustainable())
+			require.Equal(t, tt.want || tt.name == "too slow", m.keepsUp())
 		})
 	}
 }
@@ -156,6 +158,11 @@ func TestHeadlines(t *testing.T) {
 	require.Equal(t, 50000.0, ceil.value("naive"))
 	require.True(t, math.IsNaN(ceil.value("floor")), "no sustainable step")
 	require.InDelta(t, 10, ratio(ceil.value("subhub"), ceil.value("naive")), 1e-9)
+
+	byLoss := byKey["Fan-out ceiling at loss ≤ 0.1% (any p99), deliveries/s/fanout"]
+	require.Equal(t, 500000.0, byLoss.value("subhub"))
+	require.Equal(t, 90000.0, byLoss.value("naive"), "its p99 failed, its loss did not")
+	require.True(t, math.IsNaN(byLoss.value("floor")), "lossy at the first step")
 
 	cpu := byKey["Server CPU-s per million deliveries/one-per-conn"]
 	require.InDelta(t, 0.1, ratio(cpu.value("subhub"), cpu.value("naive")), 1e-9)
