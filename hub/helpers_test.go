@@ -189,3 +189,11 @@ func httpGet(t testing.TB, h *Hub, path string, hdr map[string]string) (*http.Re
 	require.NoError(t, err)
 	return resp, string(b)
 }
+
+// msgComplete publishes the raw-envelope completion of subject.
+func msgComplete(t testing.TB, nc *nats.Conn, subject string) {
+	t.Helper()
+	m := nats.NewMsg(subject)
+	m.Header.Set(wire.CompleteHeader, "true")
+	require.NoError(t, nc.PublishMsg(m))
+}
