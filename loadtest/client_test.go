@@ -102,11 +102,13 @@ func TestRunFragmentsAndPings(t *testing.T) {
 		5*time.Second, 10*time.Millisecond, "pongs %d pings %d", fs.pongs.Load(), fs.pings.Load())
 }
 
-func TestRunSourceIPs(t *testing.T) {
+func TestRunSourceIPsAndURLs(t *testing.T) {
 	natsURL := startNATS(t)
 	fs := startFake(t, natsURL, faults{})
+	other := startFake(t, natsURL, faults{})
 	cfg := testConfig(fs.url, natsURL)
-	cfg.Conns = 4
+	cfg.URLs = append(cfg.URLs, other.url)
+	cfg.Conns = 8
 	ips, err := ParseSourceIPs("127.0.0.2-127.0.0.3")
 	require.NoError(t, err)
 	cfg.SourceIPs = ips
@@ -116,13 +118,17 @@ func TestRunSourceIPs(t *testing.T) {
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, r.Phases.Publish, 0.2, "--rate 0 holds the connections for --duration")
 	require.Zero(t, r.Published)
-	require.EqualValues(t, 4, r.ConnectionsEstablished)
+	require.EqualValues(t, 8, r.ConnectionsEstablished)
+	require.EqualValues(t, 4, fs.upgrade.Load(), "connections round-robin over --url")
+	require.EqualValues(t, 4, other.upgrade.Load())
 	got := map[string]int64{}
-	fs.remotes.Range(func(k, v any) bool {
-		got[k.(string)] = v.(*atomic.Int64).Load()
-		return true
-	})
-	require.Equal(t, map[string]int64{"127.0.0.2": 2, "127.0.0.3": 2}, got)
+	for _, srv := range []*fakeServer{fs, other} {
+		srv.remotes.Range(func(k, v any) bool {
+			got[k.(string)] += v.(*atomic.Int64).Load()
+			return true
+		})
+	}
+	require.Equal(t, map[string]int64{"127.0.0.2": 4, "127.0.0.3": 4}, got)
 }
 
 func TestRunChurn(t *testing.T) {
