@@ -1,0 +1,167 @@
+package hub
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/subhub/subhub/hub/graphql"
+	"github.com/subhub/subhub/hub/publish"
+	"github.com/subhub/subhub/wire"
+)
+
+func loadExampleSchema(t *testing.T) *graphql.Schema {
+	t.Helper()
+	s, err := graphql.LoadSchemaFile("../examples/schema.graphql")
+	require.NoError(t, err)
+	return s
+}
+
+// HotChocolate publishers (MD5 subjects, {"body":..,"kind":0} envelopes,
+// here MessagePack through AlterNats) reach clients projected through a
+// user schema, and {"kind":1} completes the subscription.
+func TestHotChocolateEnvelopeWithSchema(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	opts := publish.Options{Serializer: wire.SerializerMsgpack, Envelope: wire.EnvelopeHotChocolate, TopicPrefix: "app"}
+	h := startHub(t, e.ClientURL(), func(o *Options) {
+		o.Schema = loadExampleSchema(t)
+		o.Serializer, o.Envelope, o.TopicPrefix = opts.Serializer, opts.Envelope, opts.TopicPrefix
+	})
+	pub := publish.New(connectNATS(t, e.ClientURL()), opts)
+
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("b", `subscription { bookAdded(shelf: "s1") { __typename title t2: title shelf formats } }`)
+	waitNATSSubs(t, e, 1)
+	require.Equal(t, []string{wire.HotChocolateSubject("app", "books.s1.added")}, h.reg.Subjects())
+
+	ctx := context.Background()
+	require.NoError(t, pub.Publish(ctx, "books.s1.added", map[string]any{
+		"id": "1", "title": "Dune", "shelf": "s1", "formats": []string{"EBOOK"}, "secret": "not selected",
+	}))
+	m := c.next()
+	require.Equal(t, "next", m["type"])
+	require.Equal(t, map[string]any{"data": map[string]any{"bookAdded": map[string]any{
+		"__typename": "Book", "title": "Dune", "t2": "Dune", "shelf": "s1", "formats": []any{"EBOOK"},
+	}}}, m["payload"])
+
+	require.NoError(t, pub.Complete(ctx, "books.s1.added"))
+	m = c.next()
+	require.Equal(t, "complete", m["type"])
+	require.Equal(t, "b", m["id"])
+	waitNATSSubs(t, e, 0)
+}
+
+func TestSubjectPrefixAndTopicTemplates(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) {
+		o.Schema = loadExampleSchema(t)
+		o.SubjectPrefix = "tenant1"
+	})
+	nc := connectNATS(t, e.ClientURL())
+	c := dialWS(t, h)
+	c.init()
+	c.sendJSON(map[string]any{"id": "n", "type": "subscribe", "payload": map[string]any{
+		"query":     `subscription($g: Genre!) { newTitles(genre: $g) { title ... on Book { isbn } } }`,
+		"variables": map[string]any{"g": "POETRY"},
+	}})
+	waitNATSSubs(t, e, 1)
+	require.Equal(t, []string{"tenant1.catalog.POETRY.HARDCOVER"}, h.reg.Subjects())
+	require.NoError(t, nc.Publish("tenant1.catalog.POETRY.HARDCOVER", []byte(`{"__typename":"Book","title":"Odes","isbn":"978"}`)))
+	m := c.next()
+	require.Equal(t, map[string]any{"data": map[string]any{"newTitles": map[string]any{"title": "Odes", "isbn": "978"}}}, m["payload"])
+
+	// An argument that would change the subject's shape is refused.
+	c.subscribe("bad", `subscription { bookAdded(shelf: "a.b") { title } }`)
+	m = c.next()
+	require.Equal(t, "error", m["type"])
+	require.Contains(t, m["payload"].([]any)[0].(map[string]any)["message"], "shelf")
+	// Queries are refused with a clear message.
+	c.subscribe("q", `{ node(id: "1") { id } }`)
+	m = c.next()
+	require.Equal(t, "error", m["type"])
+	require.Contains(t, m["payload"].([]any)[0].(map[string]any)["message"], "subscriptions only")
+}
+
+// A topic completed by a publisher completes it on every node.
+func TestCompletionReachesBothNodes(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h1 := startHub(t, e.ClientURL(), nil)
+	h2 := startHub(t, e.ClientURL(), nil)
+	c1, c2 := dialWS(t, h1), dialWS(t, h2)
+	c1.init()
+	c2.init()
+	c1.subscribe("a", topicQuery("ends"))
+	c2.subscribe("b", topicQuery("ends"))
+	waitNATSSubs(t, e, 2)
+	pub := publish.New(connectNATS(t, e.ClientURL()), publish.Options{})
+	require.NoError(t, pub.Complete(context.Background(), "ends"))
+	for _, c := range []*wsClient{c1, c2} {
+		m := c.next()
+		require.Equal(t, "complete", m["type"])
+	}
+	waitNATSSubs(t, e, 0)
+}
+
+func TestHTTPPublish(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) {
+		o.PublishToken = "s3cret"
+		o.MaxMessageBytes = 1024
+	})
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("p", topicQuery("http.t"))
+	waitNATSSubs(t, e, 1)
+
+	post := func(auth, body string) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, "http://"+h.Addr().String()+"/publish", strings.NewReader(body))
+		require.NoError(t, err)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b := make([]byte, 512)
+		n, _ := resp.Body.Read(b)
+		return resp.StatusCode, string(b[:n])
+	}
+	good := `{"topic":"http.t","payload":{"v":1}}`
+	for _, tc := range []struct {
+		name, auth, body string
+		status           int
+	}{
+		{"no token", "", good, http.StatusUnauthorized},
+		{"wrong token", "Bearer nope", good, http.StatusUnauthorized},
+		{"not bearer", "Basic czNjcmV0", good, http.StatusUnauthorized},
+		{"bad JSON", "Bearer s3cret", `{"topic":`, http.StatusBadRequest},
+		{"unknown field", "Bearer s3cret", `{"topic":"http.t","payload":1,"x":2}`, http.StatusBadRequest},
+		{"no payload", "Bearer s3cret", `{"topic":"http.t"}`, http.StatusBadRequest},
+		{"bad topic", "Bearer s3cret", `{"topic":"a.*","payload":1}`, http.StatusBadRequest},
+		{"too big", "Bearer s3cret", `{"topic":"http.t","payload":"` + strings.Repeat("x", 2000) + `"}`, http.StatusRequestEntityTooLarge},
+	} {
+		status, body := post(tc.auth, tc.body)
+		require.Equal(t, tc.status, status, "%s: %s", tc.name, body)
+	}
+	// Nothing above was published.
+	c.expectSilence(200 * time.Millisecond)
+	require.Zero(t, h.Stats().Published.Load())
+
+	status, _ := post("Bearer s3cret", good)
+	require.Equal(t, http.StatusAccepted, status)
+	m := c.next()
+	require.Equal(t, map[string]any{"data": map[string]any{"topic": map[string]any{"v": float64(1)}}}, m["payload"])
+
+	status, _ = post("Bearer s3cret", `{"topic":"http.t","complete":true}`)
+	require.Equal(t, http.StatusAccepted, status)
+	require.Equal(t, "complete", c.next()["type"])
+}
