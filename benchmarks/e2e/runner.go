@@ -209,14 +209,20 @@ func (h *harness) runOne(ctx context.Context, sc scenario, l load, step, server 
 	lt.Cancel = func() error { return syscall.Kill(-lt.Process.Pid, syscall.SIGKILL) }
 	lt.WaitDelay = 5 * time.Second
 	lerr := lt.Run()
-	r.After, _ = readSample(pid)
-	r.Timeline = append(append(timeline{r.Before}, smp.Stop()...), r.After)
+	r.Timeline = append(timeline{r.Before}, smp.Stop()...)
+	if r.After, err = readSample(pid); err == nil {
+		r.Timeline = append(r.Timeline, r.After)
+	}
 
-	select {
-	case err := <-exited:
-		exited <- err // for stopProcess
+	// A server that cannot be sampled any more has exited or is exiting.
+	wait := time.Duration(0)
+	if r.After.At.IsZero() {
+		wait = 5 * time.Second
+	}
+	if err, ok := exitedWithin(exited, wait); ok {
 		r.Note = fmt.Sprintf("server exited during the run: %v", err)
-	default:
+	} else if wait > 0 {
+		r.Note = "server could not be sampled after the run"
 	}
 	if lerr != nil {
 		var ee *exec.ExitError
@@ -225,7 +231,10 @@ func (h *harness) runOne(ctx context.Context, sc scenario, l load, step, server 
 		} else {
 			r.Note = strings.TrimPrefix(r.Note+"; "+fmt.Sprintf("loadtest: %v", lerr), "; ")
 		}
-		if lctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
+			r.Note += " (interrupted)"
+		case lctx.Err() != nil:
 			r.Note += " (timed out)"
 		}
 	}
@@ -238,6 +247,29 @@ func (h *harness) runOne(ctx context.Context, sc scenario, l load, step, server 
 	}
 	r.M = computeMetrics(r.Result, r.Timeline, r.Before, r.After)
 	return r
+}
+
+// exitedWithin reports whether the process behind exited has ended, waiting
+// up to d for it, and with what error. The result stays in exited.
+func exitedWithin(exited chan error, d time.Duration) (error, bool) {
+	if d <= 0 {
+		select {
+		case err := <-exited:
+			exited <- err
+			return err, true
+		default:
+			return nil, false
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-exited:
+		exited <- err
+		return err, true
+	case <-t.C:
+		return nil, false
+	}
 }
 
 // waitReady polls addr until it accepts a TCP connection, the process

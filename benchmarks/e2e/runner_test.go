@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -22,16 +23,46 @@ import (
 // exits 3 without one.
 const fakeLoadtestEnv = "E2E_FAKE_LOADTEST"
 
+// fakeServerEnv makes the test binary act as a server that exits after its
+// second connection (the harness's readiness probe, then the load tool's).
+const fakeServerEnv = "E2E_FAKE_SERVER"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(fakeServerEnv) != "" && slices.Contains(os.Args, "--listen") {
+		os.Exit(fakeServer(os.Args[1:]))
+	}
 	if mode := os.Getenv(fakeLoadtestEnv); mode != "" {
 		os.Exit(fakeLoadtest(mode, os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
 
+func fakeServer(args []string) int {
+	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	listen := fs.String("listen", "", "")
+	fs.String("nats-url", "", "")
+	fs.String("log-level", "", "")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return 3
+	}
+	for range 2 {
+		c, err := ln.Accept()
+		if err != nil {
+			return 4
+		}
+		c.Close()
+	}
+	return 7
+}
+
 func fakeLoadtest(mode string, args []string) int {
 	switch mode {
-	case "ok":
+	case "ok", "outlive":
 	case "hang":
 		time.Sleep(time.Hour) // a load tool that never finishes; the harness must kill it
 		return 6
@@ -58,6 +89,17 @@ func fakeLoadtest(mode string, args []string) int {
 		return 4
 	}
 	c.Close()
+	if mode == "outlive" {
+		// Finish only once the server has gone away.
+		for {
+			c, err := net.Dial("tcp", host)
+			if err != nil {
+				break
+			}
+			c.Close()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	r := map[string]any{
 		"start":                   start,
 		"phases_s":                map[string]float64{"connect": 0, "warmup": 0, "publish": time.Since(start).Seconds(), "drain": 0},
@@ -146,6 +188,20 @@ func TestRunOne(t *testing.T) {
 		require.Less(t, time.Since(start), 20*time.Second)
 		require.Nil(t, r.Result)
 		require.Contains(t, r.Note, "(timed out)")
+	})
+
+	t.Run("records a server that dies during the run", func(t *testing.T) {
+		t.Setenv(fakeLoadtestEnv, "outlive")
+		t.Setenv(fakeServerEnv, "1")
+		exe, err := os.Executable()
+		require.NoError(t, err)
+		h.bins["naive"] = exe
+		r := h.runOne(context.Background(), sc, sc.Load, "", "naive")
+		require.NotNil(t, r.Result, "the load tool still reported")
+		require.Contains(t, r.Note, "server exited during the run: exit status 7")
+		for i := 1; i < len(r.Timeline); i++ {
+			require.False(t, r.Timeline[i].At.Before(r.Timeline[i-1].At), "samples in time order")
+		}
 	})
 
 	t.Run("records a server that never listens", func(t *testing.T) {
