@@ -216,7 +216,11 @@ func ParseFlags(args []string) (Config, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, ErrHelp
 		}
-		return cfg, fmt.Errorf("%w: %s", ErrUsage, strings.TrimPrefix(err.Error(), "flag provided but not defined: "))
+		msg := err.Error()
+		if rest, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+			msg = "unknown flag " + rest
+		}
+		return cfg, fmt.Errorf("%w: %s", ErrUsage, msg)
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))

@@ -22,6 +22,13 @@
 // window). lost = expected − unique. Churn subscriptions (on their own
 // connections) are excluded from loss.
 //
+// Connect errors are counted by kind ("connect ECONNREFUSED", "upgrade:
+// HTTP 403", "close 4403" before connection_ack, "timeout upgrading", ...),
+// closes of established connections by WebSocket close code (1006 when the
+// TCP connection ended without a close frame), and protocol errors by kind.
+// If ctx ends while publishing or draining, Run still returns a Result,
+// marked Interrupted.
+//
 // Subscription ids are the topic name, with "#k" appended for the k-th
 // repeat of a topic on one connection, so all subscribers of a topic share
 // an id.
