@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// FuzzParseFrameHeader compares ParseFrameHeader with gobwas/ws's blocking
+// FuzzFrameHeader compares ParseFrameHeader with gobwas/ws's blocking
 // ReadHeader on arbitrary bytes.
-func FuzzParseFrameHeader(f *testing.F) {
+func FuzzFrameHeader(f *testing.F) {
 	for _, b := range [][]byte{
 		{0x81, 0x85, 1, 2, 3, 4},
 		{0x81, 0xFE, 0x01, 0x00, 1, 2, 3, 4},
