@@ -337,8 +337,3 @@ func TestAppendHeader(t *testing.T) {
 		})
 	}
 }
-
-func TestRunRejectsBadFlags(t *testing.T) {
-	require.Equal(t, 2, run(context.Background(), []string{"--log-level", "loud"}, io.Discard))
-	require.Equal(t, 2, run(context.Background(), []string{"--no-such-flag"}, io.Discard))
-}

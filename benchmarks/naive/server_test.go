@@ -309,11 +309,6 @@ func TestTopicName(t *testing.T) {
 	}
 }
 
-func TestRunRejectsBadFlags(t *testing.T) {
-	require.Equal(t, 2, run(context.Background(), []string{"--log-level", "loud"}, io.Discard))
-	require.Equal(t, 2, run(context.Background(), []string{"--no-such-flag"}, io.Discard))
-}
-
 // jsonEq reports whether a and b hold equal JSON values.
 func jsonEq(a, b string) bool {
 	var va, vb any
