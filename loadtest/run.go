@@ -141,6 +141,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		total.RSS, total.RSSConns = readRSS(), rssConns
 	}
 	for _, w := range workers {
+		w.stop()
+	}
+	for _, w := range workers {
 		t, err := w.finish(context.WithoutCancel(ctx))
 		if err != nil {
 			return nil, err

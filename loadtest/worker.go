@@ -52,7 +52,10 @@ func startWorkers(ctx context.Context, cfg *Config) ([]*worker, error) {
 		w := &worker{index: i, done: make(chan struct{})}
 		w.cmd = exec.CommandContext(ctx, exe, append([]string{"loadtest"}, cfg.workerArgs(i)...)...)
 		w.cmd.Stderr = &lockedWriter{w: &w.errb}
-		w.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		// Own process group: a terminal's Ctrl-C reaches only the parent,
+		// which then collects the children's results. Pdeathsig ends them
+		// if the parent dies.
+		w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		stdin, err := w.cmd.StdinPipe()
 		if err == nil {
 			w.stdin = stdin
@@ -187,10 +190,14 @@ func (w *worker) take() snapshot {
 	return s
 }
 
-// finish asks the child for its result and waits for it.
-func (w *worker) finish(ctx context.Context) (*tally, error) {
+// stop asks the child for its result.
+func (w *worker) stop() {
 	_, _ = io.WriteString(w.stdin, "stop\n")
 	_ = w.stdin.Close()
+}
+
+// finish waits for the result asked for by stop.
+func (w *worker) finish(ctx context.Context) (*tally, error) {
 	t := time.NewTimer(30 * time.Second)
 	defer t.Stop()
 	select {
