@@ -137,6 +137,10 @@ func TestMainReports(t *testing.T) {
 	require.EqualValues(t, 600, r.Expected)
 	require.EqualValues(t, 60, r.Lost)
 	require.EqualValues(t, 6*13, r.Duplicates)
+	require.Equal(t, []TopicResult{
+		{Topic: "lt.0", Subscriptions: 3, Published: 100, Expected: 300, Unique: 270, Lost: 30},
+		{Topic: "lt.1", Subscriptions: 3, Published: 100, Expected: 300, Unique: 270, Lost: 30},
+	}, r.PerTopic)
 	require.NotEmpty(t, r.Series)
 	require.NotEmpty(t, r.Percentiles)
 	phases := map[string]bool{}

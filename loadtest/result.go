@@ -54,6 +54,8 @@ type Result struct {
 	RSSPerConn float64 `json:"rss_per_conn"` // RSS growth while connecting / ConnectionsEstablished
 
 	Series []Point `json:"series"`
+	// PerTopic breaks loss down by topic (only with at most maxPerTopic topics).
+	PerTopic []TopicResult `json:"per_topic,omitempty"`
 
 	hist *hdrhistogram.Histogram
 }
@@ -97,6 +99,19 @@ type LatencyStats struct {
 type PercentilePoint struct {
 	Percentile float64 `json:"percentile"`
 	Ms         float64 `json:"ms"`
+}
+
+// maxPerTopic bounds the per-topic breakdown in Result.
+const maxPerTopic = 10000
+
+// TopicResult is the accounting of one topic's stable subscriptions.
+type TopicResult struct {
+	Topic         string `json:"topic"`
+	Subscriptions int64  `json:"subscriptions"`
+	Published     int64  `json:"published"`
+	Expected      int64  `json:"expected"`
+	Unique        int64  `json:"unique"`
+	Lost          int64  `json:"lost"`
 }
 
 // Point is one second of the run.

@@ -274,7 +274,15 @@ func (r *Result) finish(t *tally, pub *publisher) {
 	r.Published = pub.sent.Load()
 	r.PublishErrors = pub.errs.Load()
 	for i := range t.TopicSubs {
-		r.Expected += t.TopicSubs[i] * pub.counts[i].Load()
+		n := pub.counts[i].Load()
+		r.Expected += t.TopicSubs[i] * n
+		if len(t.TopicSubs) <= maxPerTopic {
+			exp := t.TopicSubs[i] * n
+			r.PerTopic = append(r.PerTopic, TopicResult{
+				Topic: pub.topics.names[i], Subscriptions: t.TopicSubs[i], Published: n,
+				Expected: exp, Unique: t.TopicUnique[i], Lost: max(exp-t.TopicUnique[i], 0),
+			})
+		}
 	}
 	r.Delivered, r.Unique = t.Delivered, t.Unique
 	r.Duplicates, r.OutOfOrder, r.Late = t.Duplicates, t.OutOfOrder, t.Late
