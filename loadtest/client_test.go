@@ -89,7 +89,7 @@ func TestRunConnectErrors(t *testing.T) {
 
 func TestRunFragmentsAndPings(t *testing.T) {
 	natsURL := startNATS(t)
-	fs := startFake(t, natsURL, faults{fragment: true})
+	fs := startFake(t, natsURL, faults{fragment: true, gqlPing: true})
 	cfg := testConfig(fs.url, natsURL)
 	r, err := Run(context.Background(), cfg, nil)
 	require.NoError(t, err)
@@ -98,6 +98,8 @@ func TestRunFragmentsAndPings(t *testing.T) {
 	require.EqualValues(t, 600, r.Delivered)
 	require.Zero(t, r.Lost)
 	require.Positive(t, fs.pings.Load())
+	require.Eventually(t, func() bool { return fs.gqlPong.Load() == int64(cfg.Conns) },
+		5*time.Second, 10*time.Millisecond, "every graphql-transport-ws ping answered")
 	require.Eventually(t, func() bool { return fs.pongs.Load() >= fs.pings.Load()-int64(cfg.Conns) },
 		5*time.Second, 10*time.Millisecond, "pongs %d pings %d", fs.pongs.Load(), fs.pings.Load())
 }

@@ -40,6 +40,7 @@ type faults struct {
 	closeAfter   int           // close the connection with closeCode after this many subscribes
 	closeCode    ws.StatusCode
 	closeOnInit  ws.StatusCode // answer connection_init with this close code
+	gqlPing      bool          // send a graphql-transport-ws {"type":"ping"} after the ack
 	rejectEvery  int           // answer every n-th upgrade with HTTP 403
 	fragment     bool          // send a ping before every message and split messages into two fragments
 }
@@ -56,6 +57,7 @@ type fakeServer struct {
 	upgrade atomic.Int64
 	pings   atomic.Int64
 	pongs   atomic.Int64
+	gqlPong atomic.Int64
 	remotes sync.Map // remote IP string -> *atomic.Int64
 	wg      sync.WaitGroup
 	mu      sync.Mutex
@@ -180,6 +182,9 @@ func (fs *fakeServer) serve(c net.Conn) {
 				return
 			}
 			send([]byte(`{"type":"connection_ack"}`))
+			if fs.f.gqlPing {
+				send([]byte(`{"type":"ping"}`))
+			}
 			if proto == ProtocolLegacyWS {
 				send([]byte(`{"type":"ka"}`))
 			}
@@ -204,6 +209,8 @@ func (fs *fakeServer) serve(c net.Conn) {
 				wmu.Unlock()
 				return
 			}
+		case "pong":
+			fs.gqlPong.Add(1)
 		case "complete", "stop":
 			if s := subs[m.ID]; s != nil {
 				_ = s.Unsubscribe()
