@@ -12,6 +12,4 @@ var (
 	ErrWorker = errors.New("loadtest: worker failed")
 	// ErrPublish reports that the publisher could not be set up.
 	ErrPublish = errors.New("loadtest: publisher failed")
-	// ErrHandshake reports a failed WebSocket or GraphQL handshake.
-	ErrHandshake = errors.New("loadtest: handshake failed")
 )
