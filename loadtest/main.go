@@ -33,7 +33,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	res, err := Run(ctx, cfg, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "subhub loadtest: %v\n", err)
+		fmt.Fprintf(stderr, "subhub loadtest: %s\n", strings.TrimPrefix(err.Error(), "loadtest: "))
 		if errors.Is(err, ErrUsage) {
 			return 2
 		}

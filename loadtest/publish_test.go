@@ -117,3 +117,13 @@ func TestRunInterrupted(t *testing.T) {
 	require.GreaterOrEqual(t, r.Published, int64(20))
 	require.Less(t, r.Published, int64(2000))
 }
+
+func TestRunNATSUnreachable(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig("ws://127.0.0.1:1/graphql", "nats://127.0.0.1:1")
+	_, err := Run(context.Background(), cfg, nil)
+	require.ErrorIs(t, err, ErrPublish)
+	code, _, errOut := runMain(t, "--url", "ws://127.0.0.1:1/graphql", "--nats-url", "nats://127.0.0.1:1", "--duration", "1s")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "subhub loadtest: publisher failed: nats nats://127.0.0.1:1: ")
+}
