@@ -2,7 +2,6 @@ package hub
 
 import (
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -63,9 +62,9 @@ func (c *conn) onLegacy(data []byte) {
 	var m wire.ClientMessage
 	if err := p.Parse(wire.ProtoLegacy, data, &m); err != nil {
 		reason := protocolReason(err)
-		if strings.HasPrefix(strings.ToLower(reason), "unknown message type") {
+		if errors.Is(err, wire.ErrUnknownType) {
 			c.sendMessage(func(b []byte) []byte {
-				return wire.AppendLegacyError(b, m.ID, appendMessageObject(nil, "Invalid message type: "+reason))
+				return wire.AppendLegacyError(b, m.ID, appendMessageObject(nil, reason))
 			})
 			return
 		}
