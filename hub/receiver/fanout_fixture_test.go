@@ -1,0 +1,44 @@
+package receiver
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/subhub/subhub/shard"
+	"github.com/subhub/subhub/wire"
+)
+
+// fanOutFixture is a Receiver without a NATS connection whose topic has n
+// subscribers, and the upstream whose handle delivers to them: the
+// delivering goroutine's work without the network.
+func fanOutFixture(tb testing.TB, n int, opts Options) (*upstream, []*subscriber) {
+	tb.Helper()
+	opts, err := opts.withDefaults()
+	require.NoError(tb, err)
+	opts.Logger = slog.New(slog.DiscardHandler)
+	r := &Receiver{opts: opts, subjects: opts.subjects(), log: opts.Logger,
+		reg: shard.New[struct{}, *subscriber](opts.Shards, 0)}
+	subject := r.subjects.Subject("bench")
+	subs := make([]*subscriber, n)
+	var t *topic
+	for i := range subs {
+		subs[i] = newSubscriber(opts.Capacity)
+		t, _, err = r.reg.Add(subject, struct{}{}, subs[i])
+		require.NoError(tb, err)
+	}
+	up := &upstream{r: r, t: t, topic: "bench"}
+	up.dec.Serializer, up.dec.Envelope = opts.Serializer, opts.Envelope
+	return up, subs
+}
+
+// benchMsg is a message carrying a small book event in opts' format.
+func benchMsg(tb testing.TB, opts Options) *nats.Msg {
+	tb.Helper()
+	data, err := wire.AppendEvent(nil, opts.Serializer, opts.Envelope,
+		[]byte(`{"id":"b1","title":"Dune","shelf":"fiction","available":true}`))
+	require.NoError(tb, err)
+	return &nats.Msg{Subject: "bench", Data: data}
+}
