@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -198,20 +200,20 @@ func execute(ctx context.Context, o options, selected []scenario, servers []stri
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(o.Repo, out)
 	}
-	f, err := os.Create(out)
-	if err != nil {
+	var section strings.Builder
+	if err := writeMarkdown(&section, rep); err != nil {
 		return err
 	}
-	if err := writeMarkdown(f, rep); err != nil {
-		f.Close()
+	existing, err := os.ReadFile(out)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := f.Close(); err != nil {
+	if err := os.WriteFile(out, spliceReport(existing, section.String()), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(progress, "e2e: wrote %s (%d runs in %s)\n", out, len(runs), rep.Elapsed.Round(time.Second))
 	for _, hl := range headlines(runs) {
-		fmt.Fprintf(progress, "e2e: %-45s %-13s subhub/naive %s  subhub/floor %s\n", hl.Metric, hl.Scenario,
+		fmt.Fprintf(progress, "e2e: %-56s %-13s subhub/naive %s  subhub/floor %s\n", hl.Metric, hl.Scenario,
 			fmtRatio(ratio(hl.value(serverSubhub), hl.value(serverNaive))), fmtRatio(ratio(hl.value(serverSubhub), hl.value(serverFloor))))
 	}
 	return ctx.Err()

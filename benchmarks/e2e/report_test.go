@@ -246,6 +246,36 @@ func TestWriteMarkdown(t *testing.T) {
 		require.Contains(t, md, want)
 	}
 	// The ratio table leads: it comes before the raw table.
-	require.Less(t, strings.Index(md, "## Ratios"), strings.Index(md, "## Raw results"))
+	require.Less(t, strings.Index(md, "### Ratios"), strings.Index(md, "### Raw results"))
 	require.Equal(t, len(runs), strings.Count(md, "```sh\n$BIN/"), "one reproduce block per run")
+}
+
+func TestSpliceReport(t *testing.T) {
+	block := func(body string) string { return beginMarker + "\n" + body + "\n" + endMarker + "\n" }
+	tests := []struct {
+		name     string
+		existing string
+		want     string
+	}{
+		{
+			name:     "new file",
+			existing: "",
+			want:     "# subhub benchmark results\n\n" + block("NEW"),
+		},
+		{
+			name:     "others' content is kept and the section appended",
+			existing: "# Results\n\n## Knobs\n\nshards=4: +10%\n",
+			want:     "# Results\n\n## Knobs\n\nshards=4: +10%\n\n" + block("NEW"),
+		},
+		{
+			name:     "the previous section is replaced in place",
+			existing: "# Results\n\n" + block("OLD\nOLDER") + "\n## Knobs\n\nshards=4\n",
+			want:     "# Results\n\n" + block("NEW") + "\n## Knobs\n\nshards=4\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, string(spliceReport([]byte(tt.existing), "NEW\n\n")))
+		})
+	}
 }
