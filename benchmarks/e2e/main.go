@@ -118,9 +118,14 @@ func execute(ctx context.Context, o options, selected []scenario, servers []stri
 	}
 	defer os.RemoveAll(binDir)
 
+	// Resolve the commit before building: others may commit during the run.
+	commit, dirty := gitCommit(ctx, o.Repo, o.Ref)
 	src := o.Repo
 	if o.Ref != "" {
-		if src, err = exportRef(ctx, o.Repo, o.Ref, binDir); err != nil {
+		if commit == "unknown" {
+			return fmt.Errorf("e2e: --ref %s: not a commit", o.Ref)
+		}
+		if src, err = exportRef(ctx, o.Repo, commit, binDir); err != nil {
 			return err
 		}
 	}
@@ -168,7 +173,6 @@ func execute(ctx context.Context, o options, selected []scenario, servers []stri
 		fmt.Fprintf(progress, "e2e: interrupted; writing a partial report\n")
 	}
 
-	commit, dirty := gitCommit(context.WithoutCancel(ctx), o.Repo, o.Ref)
 	cmd := "go run ./benchmarks/e2e"
 	if o.Quick {
 		cmd += " --quick"
