@@ -100,7 +100,9 @@ func TestMainGates(t *testing.T) {
 	}{
 		{"loss over gate", lossy.url, []string{"--max-loss", "0.05"}, 1, "SLO failed: --max-loss 0.05: loss ratio 0.100000 (60 of 600 lost)"},
 		{"loss under gate", lossy.url, []string{"--max-loss", "0.2"}, 0, ""},
-		{"clean with all gates", clean.url, []string{"--max-loss", "0", "--max-p99", "1s", "--max-errors", "0"}, 0, ""},
+		// A generous p99 gate: this checks that a passing gate exits 0, not the
+		// machine's latency (CI machines are shared and noisy).
+		{"clean with all gates", clean.url, []string{"--max-loss", "0", "--max-p99", "30s", "--max-errors", "0"}, 0, ""},
 		{"p99 over gate", slow.url, []string{"--max-p99", "20ms"}, 1, "SLO failed: --max-p99 20ms: p99 "},
 		{"errors over gate", rejecting.url, []string{"--max-errors", "0"}, 1, "SLO failed: --max-errors 0: 1 errors"},
 	}
