@@ -24,7 +24,7 @@ const (
 
 // conn is one client connection. The read side (in, msg, frag*, http*, the
 // protocol fields) is touched only by netpoll's OnRequest task, which runs
-// for one connection at a time. The write side (out, spare, writing, dirty,
+// for one connection at a time. The write side (out, outBox, writing, dirty,
 // state) is guarded by mu. wmu is held around every raw write of fd so that
 // the fd is never written after netpoll closed it (see onClosed).
 type conn struct {
@@ -41,15 +41,15 @@ type conn struct {
 	upgraded bool // the WebSocket handshake completed
 	initSeen bool // connection_init received
 
-	// subs maps subscription ids to subscriptions. Guarded by mu because a
-	// topic completion (fan-out loop) removes entries too.
-	subs map[string]*sub
+	// subs are the connection's active subscriptions. Guarded by mu
+	// because a topic completion (fan-out loop) removes entries too.
+	subs []*sub
 
 	mu        sync.Mutex
 	acked     bool // connection_ack sent; guarded by mu (the init timer reads it)
 	state     connState
 	out       []byte      // frames queued for the socket
-	spare     []byte      // the buffer the writer last drained, reused for out
+	outBox    *[]byte     // outPool box of out; nil when out holds no pooled buffer
 	writing   bool        // a writer owns the socket (fast or slow path)
 	blocked   bool        // the writer is parked on a full socket (slowWrite)
 	dirty     bool        // queued in a fan-out loop's dirty list

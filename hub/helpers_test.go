@@ -197,3 +197,10 @@ func msgComplete(t testing.TB, nc *nats.Conn, subject string) {
 	m.Header.Set(wire.CompleteHeader, "true")
 	require.NoError(t, nc.PublishMsg(m))
 }
+
+// waitSubs waits until h has registered n subscriptions.
+func waitSubs(t testing.TB, h *Hub, n int64) {
+	t.Helper()
+	require.Eventually(t, func() bool { return h.Stats().Subscriptions.Load() == n }, 5*time.Second, 5*time.Millisecond,
+		"want %d subscriptions, have %d", n, h.Stats().Subscriptions.Load())
+}

@@ -127,6 +127,7 @@ func (c *conn) upgrade(req *http.Request, head []byte) {
 	c.proto, c.upgraded = proto, true
 	c.mu.Lock()
 	c.state = stateWS
+	c.outLocked()
 	c.out = append(c.out, resp.Bytes()...)
 	if proto == wire.ProtoTransportWS {
 		c.initTimer = time.AfterFunc(h.opts.InitTimeout, c.onInitTimeout)

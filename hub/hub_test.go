@@ -24,6 +24,7 @@ func TestSubscribeReceivesNATSMessages(t *testing.T) {
 	c.init()
 	c.subscribe("a", topicQuery("prices.eur"))
 	c.subscribe("b", `subscription { p: topic(name: "prices.eur") }`)
+	waitSubs(t, h, 2)
 	waitNATSSubs(t, e, 1)
 
 	require.NoError(t, nc.Publish("prices.eur", []byte(`{"p":1.5,"s":"x"}`)))
@@ -293,6 +294,7 @@ func TestSlowClientIsClosedFastClientsKeepReceiving(t *testing.T) {
 	fast := dialWS(t, h)
 	fast.init()
 	fast.subscribe("f", topicQuery("flood"))
+	waitSubs(t, h, 2)
 	waitNATSSubs(t, e, 1)
 
 	// The slow client never reads. The fast one reads everything, and the

@@ -33,6 +33,7 @@ func (c *conn) onTransportWS(data []byte) {
 		c.acked = true
 		if c.initTimer != nil {
 			c.initTimer.Stop()
+			c.initTimer = nil
 		}
 		c.mu.Unlock()
 		c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionAck(b, nil) })
@@ -117,7 +118,7 @@ func protocolReason(err error) string {
 func (c *conn) startSub(m *wire.ClientMessage) {
 	id := string(m.ID)
 	c.mu.Lock()
-	_, exists := c.subs[id]
+	exists := c.findSubLocked(id) >= 0
 	c.mu.Unlock()
 	if exists {
 		c.failWS(4409, "Subscriber for "+id+" already exists")
@@ -144,10 +145,7 @@ func (c *conn) startSub(m *wire.ClientMessage) {
 		c.mu.Unlock()
 		return
 	}
-	if c.subs == nil {
-		c.subs = make(map[string]*sub, 1)
-	}
-	c.subs[id] = s
+	c.subs = append(c.subs, s)
 	c.mu.Unlock()
 	c.h.subscribe(s)
 }
@@ -181,12 +179,13 @@ func appendMessageObject(dst []byte, msg string) []byte {
 // both protocols specify). Unknown ids are ignored.
 func (c *conn) stopSub(id string) {
 	c.mu.Lock()
-	s := c.subs[id]
-	if s == nil {
+	i := c.findSubLocked(id)
+	if i < 0 {
 		c.mu.Unlock()
 		return
 	}
-	delete(c.subs, id)
+	s := c.subs[i]
+	c.removeSubLocked(i)
 	s.done = true
 	c.mu.Unlock()
 	c.h.unsubscribe(s)
@@ -202,9 +201,10 @@ func (c *conn) completeSub(s *sub) {
 		return
 	}
 	s.done = true
-	if c.subs[s.id] == s {
-		delete(c.subs, s.id)
+	if i := c.findSubLocked(s.id); i >= 0 && c.subs[i] == s {
+		c.removeSubLocked(i)
 	}
+	c.outLocked()
 	switch c.state {
 	case stateWS:
 		bp := scratchPool.Get().(*[]byte)
@@ -274,5 +274,28 @@ func (c *conn) goAway() {
 		c.writeRaw([]byte("0\r\n\r\n"), true)
 	default:
 		c.nc.Close()
+	}
+}
+
+// findSubLocked returns the index of subscription id in c.subs, or -1.
+// Connections hold few subscriptions, so a slice beats a map in memory.
+// c.mu must be held.
+func (c *conn) findSubLocked(id string) int {
+	for i, s := range c.subs {
+		if s.id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// removeSubLocked removes c.subs[i]. c.mu must be held.
+func (c *conn) removeSubLocked(i int) {
+	last := len(c.subs) - 1
+	c.subs[i] = c.subs[last]
+	c.subs[last] = nil
+	c.subs = c.subs[:last]
+	if len(c.subs) == 0 {
+		c.subs = nil
 	}
 }

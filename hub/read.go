@@ -47,7 +47,8 @@ func (c *conn) onClosed(netpoll.Connection) error {
 	c.state = stateClosed
 	subs := c.subs
 	c.subs = nil
-	c.out, c.spare = nil, nil
+	releaseBuf(c.out, c.outBox) // the writer, if any, holds its own buffer
+	c.out, c.outBox = nil, nil
 	for _, t := range [...]*time.Timer{c.timer, c.initTimer, c.kaTimer} {
 		if t != nil {
 			t.Stop()

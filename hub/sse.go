@@ -63,6 +63,7 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 	c.proto = wire.ProtoSSE
 	c.mu.Lock()
 	c.state = stateSSE
+	c.outLocked()
 	c.out = append(c.out, sseHead...)
 	c.mu.Unlock()
 
@@ -73,6 +74,7 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 		res := append([]byte(`{"errors":`), errs.AppendJSON(nil)...)
 		res = append(res, '}')
 		c.mu.Lock()
+		c.outLocked()
 		c.out = appendSSEChunk(c.out, "next", res)
 		c.out = appendSSEChunk(c.out, "complete", nil)
 		c.out = append(c.out, "0\r\n\r\n"...)
@@ -89,7 +91,7 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 		key:     groupKey{plan: op.Plan, proto: wire.ProtoSSE},
 	}
 	c.mu.Lock()
-	c.subs = map[string]*sub{s.id: s}
+	c.subs = []*sub{s}
 	c.kaTimer = time.AfterFunc(c.h.opts.KeepAlive, c.sseKeepAlive)
 	c.mu.Unlock()
 	c.h.subscribe(s)
@@ -103,6 +105,7 @@ func (c *conn) sseKeepAlive() {
 		c.mu.Unlock()
 		return
 	}
+	c.outLocked()
 	c.out = appendSSEComment(c.out)
 	c.kaTimer.Reset(c.h.opts.KeepAlive)
 	c.mu.Unlock()

@@ -22,9 +22,30 @@ const (
 // closeWait bounds how long we wait for the peer's answer to our close frame.
 const closeWait = time.Second
 
-// maxKeptBuffer is the largest outbound buffer kept for reuse after a flush;
-// bigger ones (after a burst) are left to the GC.
+// maxKeptBuffer is the largest outbound buffer returned to the pool after
+// a flush; bigger ones (after a burst) are left to the GC.
 const maxKeptBuffer = 64 << 10
+
+// outPool holds outbound buffers. A connection takes one when something is
+// queued and gives it back once it is written, so idle connections hold no
+// buffer. Boxed as *[]byte so that Get and Put allocate nothing.
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// outLocked makes sure c.out is backed by a pooled buffer. c.mu must be held.
+func (c *conn) outLocked() {
+	if c.outBox == nil {
+		c.outBox = outPool.Get().(*[]byte)
+		c.out = (*c.outBox)[:0]
+	}
+}
+
+// releaseBuf returns a written buffer to the pool.
+func releaseBuf(buf []byte, box *[]byte) {
+	if box != nil && cap(buf) <= maxKeptBuffer {
+		*box = buf[:0]
+		outPool.Put(box)
+	}
+}
 
 var errFDClosed = errors.New("hub: connection closed")
 
@@ -40,6 +61,7 @@ func (c *conn) enqueueDelivery(s *sub, payload []byte) bool {
 		c.mu.Unlock()
 		return false
 	}
+	c.outLocked()
 	if len(c.out)+len(s.prefix)+len(payload)+32 > c.h.opts.MaxOutboundBytes {
 		c.overflowLocked()
 	} else if c.state == stateSSE {
@@ -80,6 +102,7 @@ func (c *conn) queueText(body []byte) {
 		c.mu.Unlock()
 		return
 	}
+	c.outLocked()
 	c.out = wire.AppendTextFrame(c.out, body)
 	c.mu.Unlock()
 	c.flush()
@@ -92,6 +115,7 @@ func (c *conn) queueControl(op ws.OpCode, payload []byte) {
 		c.mu.Unlock()
 		return
 	}
+	c.outLocked()
 	c.out = wire.AppendFrameHeader(c.out, op, len(payload))
 	c.out = append(c.out, payload...)
 	c.mu.Unlock()
@@ -107,6 +131,7 @@ func (c *conn) closeWS(code uint16, reason string, waitPeer bool) {
 		c.mu.Unlock()
 		return
 	}
+	c.outLocked()
 	c.out = wire.AppendCloseFrame(c.out, code, reason)
 	c.state = stateClosing
 	if waitPeer {
@@ -126,6 +151,7 @@ func (c *conn) writeRaw(b []byte, thenClose bool) {
 		c.mu.Unlock()
 		return
 	}
+	c.outLocked()
 	c.out = append(c.out, b...)
 	if thenClose {
 		c.state = stateClosing
@@ -169,8 +195,8 @@ func (c *conn) writeLoopLocked() {
 			}
 			return
 		}
-		buf := c.out
-		c.out, c.spare = c.spare[:0], nil
+		buf, box := c.out, c.outBox
+		c.out, c.outBox = nil, nil
 		c.mu.Unlock()
 
 		n, err := c.rawWrite(buf)
@@ -182,11 +208,11 @@ func (c *conn) writeLoopLocked() {
 			return
 		}
 		if n < len(buf) {
-			go c.slowWrite(buf, n)
+			go c.slowWrite(buf, box, n)
 			return
 		}
+		releaseBuf(buf, box)
 		c.mu.Lock()
-		c.recycleLocked(buf)
 	}
 }
 
@@ -214,7 +240,7 @@ func (c *conn) rawWrite(b []byte) (int, error) {
 // goroutine until the socket is writable or WriteTimeout passes (then the
 // client is closed). Frames queued meanwhile are bounded by
 // MaxOutboundBytes.
-func (c *conn) slowWrite(buf []byte, off int) {
+func (c *conn) slowWrite(buf []byte, box *[]byte, off int) {
 	c.mu.Lock()
 	c.blocked = true
 	c.mu.Unlock()
@@ -234,22 +260,15 @@ func (c *conn) slowWrite(buf []byte, off int) {
 			c.nc.Close()
 			return
 		}
-		c.recycleLocked(buf)
+		releaseBuf(buf, box)
 		if len(c.out) == 0 || c.state == stateClosed {
 			c.blocked = false
 			c.writeLoopLocked() // handles close modes and clears writing
 			return
 		}
-		buf, off = c.out, 0
-		c.out, c.spare = c.spare[:0], nil
+		buf, box, off = c.out, c.outBox, 0
+		c.out, c.outBox = nil, nil
 		c.mu.Unlock()
-	}
-}
-
-// recycleLocked keeps a drained buffer for reuse. c.mu must be held.
-func (c *conn) recycleLocked(buf []byte) {
-	if cap(buf) <= maxKeptBuffer && c.spare == nil {
-		c.spare = buf[:0]
 	}
 }
 

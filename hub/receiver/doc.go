@@ -40,17 +40,26 @@
 // nats.go's pending limits for a subscription are dropped by nats.go and
 // reported to the connection's error handler (nats.ErrSlowConsumer).
 //
-// Each subscriber's buffer is its channel, of capacity Options.Capacity.
-// The delivering goroutine never blocks on it: it sends under the
-// subscriber's mutex with a non-blocking send and, when the buffer is full,
-// applies Options.FullMode — DropOldest receives the oldest event from the
-// channel to make room, DropNewest drains the buffer and puts back all but
-// its last event (O(Capacity) per drop), DropWrite drops the incoming event.
-// Closing a subscriber takes the same mutex and sets a closed flag, so no
-// send ever reaches a closed channel. Lock order: shard read lock, then a
-// subscriber's mutex; a topic's UpMu is never taken under a shard lock.
+// Each subscriber has a buffer of Options.Capacity events and the
+// delivering goroutine never blocks on it: it takes the subscriber's mutex,
+// and when the buffer is full it applies Options.FullMode. With DropOldest
+// and DropWrite the buffer is the channel Subscribe returns: a delivery is a
+// non-blocking send; DropOldest first receives the oldest event from the
+// channel to make room, DropWrite drops the incoming event. (A reader
+// draining at that very moment may find that the dropped event would have
+// fitted; order is always kept.) DropNewest must replace the newest
+// buffered event, which a channel cannot do without racing its reader, so
+// its buffer is a ring under the subscriber's mutex and a pump goroutine
+// per subscriber offers the oldest event on an unbuffered channel, popping
+// it once the reader took it: DropNewest costs one goroutine per
+// subscriber. Closing a subscriber takes the same mutex and sets a closed
+// flag, so no send ever reaches a closed channel. Lock order: shard read
+// lock, then a subscriber's mutex; a topic's UpMu is never taken under a
+// shard lock.
 //
 // Context cancellation is observed with context.AfterFunc, so an idle
-// subscriber costs no goroutine; SubscribeTyped adds one goroutine per call
-// to decode into T.
+// DropOldest or DropWrite subscriber costs no goroutine; a DropNewest pump
+// ends when its subscriber is closed and drained or its context is
+// cancelled (then discarding what is buffered). SubscribeTyped adds one
+// goroutine per call to decode into T.
 package receiver

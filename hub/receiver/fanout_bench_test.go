@@ -19,7 +19,7 @@ func BenchmarkHandle(b *testing.B) {
 					name := fmt.Sprintf("%v/%v/full=%t/subs=%d", env, mode, full, n)
 					b.Run(name, func(b *testing.B) {
 						opts := Options{Envelope: env, FullMode: mode, Capacity: 64}
-						up, subs := fanOutFixture(b, n, opts)
+						up, subs := fanOutFixture(b, n, opts, !full)
 						msg := benchMsg(b, opts)
 						b.SetBytes(int64(len(msg.Data)))
 						b.ReportAllocs()

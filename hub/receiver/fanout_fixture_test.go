@@ -13,8 +13,9 @@ import (
 
 // fanOutFixture is a Receiver without a NATS connection whose topic has n
 // subscribers, and the upstream whose handle delivers to them: the
-// delivering goroutine's work without the network.
-func fanOutFixture(tb testing.TB, n int, opts Options) (*upstream, []*subscriber) {
+// delivering goroutine's work without the network. DropNewest pumps run
+// when pumps is true, until the test ends.
+func fanOutFixture(tb testing.TB, n int, opts Options, pumps bool) (*upstream, []*subscriber) {
 	tb.Helper()
 	opts, err := opts.withDefaults()
 	require.NoError(tb, err)
@@ -25,9 +26,16 @@ func fanOutFixture(tb testing.TB, n int, opts Options) (*upstream, []*subscriber
 	subs := make([]*subscriber, n)
 	var t *topic
 	for i := range subs {
-		subs[i] = newSubscriber(opts.Capacity)
+		subs[i] = newSubscriber(opts.Capacity, opts.FullMode)
 		t, _, err = r.reg.Add(subject, struct{}{}, subs[i])
 		require.NoError(tb, err)
+	}
+	if pumps && opts.FullMode == DropNewest {
+		done := make(chan struct{})
+		tb.Cleanup(func() { close(done) })
+		for _, s := range subs {
+			go s.pump(done)
+		}
 	}
 	up := &upstream{r: r, t: t, topic: "bench"}
 	up.dec.Serializer, up.dec.Envelope = opts.Serializer, opts.Envelope

@@ -121,7 +121,7 @@ func (r *Receiver) Subscribe(ctx context.Context, topicName string) (<-chan Even
 	if err := wire.CheckSubject(subject); err != nil {
 		return nil, fmt.Errorf("%w %q: %w", ErrInvalidTopic, topicName, err)
 	}
-	s := newSubscriber(r.opts.Capacity)
+	s := newSubscriber(r.opts.Capacity, r.opts.FullMode)
 
 	r.closeMu.RLock()
 	if r.closed {
@@ -154,6 +154,9 @@ func (r *Receiver) Subscribe(ctx context.Context, topicName string) (<-chan Even
 	// If the topic died meanwhile (completion, Close), s is already closed
 	// and the closed channel is the right answer.
 	s.setStop(context.AfterFunc(ctx, func() { r.unsubscribe(subject, s) }))
+	if s.ring != nil {
+		go s.pump(ctx.Done())
+	}
 	return s.ch, nil
 }
 

@@ -2,34 +2,64 @@ package receiver
 
 import "sync"
 
-// subscriber is one Subscribe call's buffer. The channel is the buffer: its
-// capacity is Options.Capacity and the receiver is its only sender.
+// subscriber is one Subscribe call's buffer, in one of two layouts.
 //
-// mu serialises sends, the full-mode drops (which receive from ch) and
-// close, so that no send ever hits a closed channel. Lock order: a shard's
-// read lock (inside Registry.View) may be held when mu is taken, never the
-// other way round.
+// Channel layout (DropOldest, DropWrite): the channel is the buffer, of
+// capacity Options.Capacity, and the receiver is its only sender. A drop is
+// one non-blocking send or receive, and the subscriber costs no goroutine.
+//
+// Ring layout (DropNewest): removing the newest event of a channel would
+// mean draining it, which races with a reader draining it too (the reader
+// could take a newer event than those drained, and order would break). So
+// the buffer is a ring of Options.Capacity events under mu, and a pump
+// goroutine offers the ring's oldest event on an unbuffered channel,
+// popping it only once the send succeeded. Replacing the newest event is
+// then one store.
+//
+// mu serialises deliveries, drops and close, so that no send ever hits a
+// closed channel. Lock order: a shard's read lock (inside Registry.View)
+// may be held when mu is taken, never the other way round. The pump never
+// sends while holding mu.
 type subscriber struct {
-	mu      sync.Mutex
-	ch      chan Event
-	closed  bool        // mu
-	stop    func() bool // mu; stops the context.AfterFunc of Subscribe
-	scratch []Event     // mu; DropNewest's drain buffer, allocated on first use
+	mu     sync.Mutex
+	ch     chan Event
+	closed bool        // mu; no more deliveries
+	stop   func() bool // mu; stops the context.AfterFunc of Subscribe
+
+	// Ring layout only.
+	ring   []Event       // mu; len Capacity
+	start  int           // mu; index of the oldest event
+	n      int           // mu; number of buffered events
+	gen    uint64        // mu; changes whenever ring[start] is replaced or popped
+	notify chan struct{} // capacity 1; wakes the pump after a change
 }
 
-func newSubscriber(capacity int) *subscriber {
+// newSubscriber returns a subscriber with capacity events of buffer laid
+// out for mode. A ring-layout subscriber delivers nothing until its pump
+// runs.
+func newSubscriber(capacity int, mode FullMode) *subscriber {
+	if mode == DropNewest {
+		return &subscriber{
+			ch:     make(chan Event),
+			ring:   make([]Event, capacity),
+			notify: make(chan struct{}, 1),
+		}
+	}
 	return &subscriber{ch: make(chan Event, capacity)}
 }
 
 // deliver puts ev into the buffer without blocking, making room according
-// to mode when it is full. It reports whether ev was delivered and whether
-// an event (ev or a buffered one) was dropped. A closed subscriber gets
-// nothing.
+// to mode (the mode the subscriber was made for) when it is full. It
+// reports whether ev was delivered and whether an event (ev or a buffered
+// one) was dropped. A closed subscriber gets nothing.
 func (s *subscriber) deliver(ev Event, mode FullMode) (delivered, dropped bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false, false
+	}
+	if s.ring != nil {
+		return true, s.push(ev)
 	}
 	select {
 	case s.ch <- ev:
@@ -38,17 +68,13 @@ func (s *subscriber) deliver(ev Event, mode FullMode) (delivered, dropped bool) 
 	}
 	// Full. The reader may drain concurrently, but only this goroutine (under
 	// mu) sends, so room made here stays free until the send below.
-	switch mode {
-	case DropWrite:
+	if mode == DropWrite {
 		return false, true
-	case DropOldest:
-		select {
-		case <-s.ch:
-			dropped = true
-		default: // the reader emptied it meanwhile
-		}
-	case DropNewest:
-		dropped = s.dropNewest()
+	}
+	select { // DropOldest
+	case <-s.ch:
+		dropped = true
+	default: // the reader emptied it meanwhile
 	}
 	select {
 	case s.ch <- ev:
@@ -58,42 +84,86 @@ func (s *subscriber) deliver(ev Event, mode FullMode) (delivered, dropped bool) 
 	}
 }
 
-// dropNewest removes the last buffered event: it drains the buffer, puts
-// back all but the last one in order and reports whether it removed one.
-// It costs O(Capacity) channel operations per dropped event. A reader
-// running concurrently sees an empty channel meanwhile and then the
-// remaining events in their original order. mu held.
-func (s *subscriber) dropNewest() bool {
-	if s.scratch == nil {
-		s.scratch = make([]Event, 0, cap(s.ch))
-	}
-	buf := s.scratch[:0]
-drain:
-	for {
-		select {
-		case ev := <-s.ch:
-			buf = append(buf, ev)
-		default:
-			break drain
+// push appends ev to the ring or, when it is full, replaces the newest
+// event with ev (DropNewest), reporting the drop, and wakes the pump. mu
+// held.
+func (s *subscriber) push(ev Event) (dropped bool) {
+	c := len(s.ring)
+	if s.n < c {
+		s.ring[(s.start+s.n)%c] = ev
+		s.n++
+	} else {
+		s.ring[(s.start+s.n-1)%c] = ev
+		dropped = true
+		if s.n == 1 {
+			s.gen++ // the pump may be offering the replaced event
 		}
 	}
-	if len(buf) == 0 {
-		return false
-	}
-	for _, ev := range buf[:len(buf)-1] {
-		s.ch <- ev // cannot block: the buffer held them a moment ago
-	}
-	clear(buf) // drop references to the events' data for the GC
-	return true
+	s.wake()
+	return dropped
 }
 
-// close closes the channel once and releases the context callback. The
-// reader still receives the events buffered before close.
+// wake makes the pump look at the ring again. It never blocks.
+func (s *subscriber) wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
+// pump feeds a ring-layout subscriber's channel until the subscriber is
+// closed and its ring drained, or done is closed (the Subscribe context:
+// the reader is gone, buffered events are discarded). It closes the
+// channel when it returns. It runs on its own goroutine, one per
+// ring-layout subscriber.
+func (s *subscriber) pump(done <-chan struct{}) {
+	defer close(s.ch)
+	for {
+		s.mu.Lock()
+		if s.n == 0 {
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return
+			}
+			select {
+			case <-s.notify:
+				continue
+			case <-done:
+				return
+			}
+		}
+		ev, gen := s.ring[s.start], s.gen
+		s.mu.Unlock()
+		select {
+		case s.ch <- ev:
+			s.mu.Lock()
+			if s.gen == gen { // else ev was replaced after the reader got it: keep the replacement
+				s.ring[s.start] = Event{} // drop the reference for the GC
+				s.start = (s.start + 1) % len(s.ring)
+				s.n--
+				s.gen++
+			}
+			s.mu.Unlock()
+		case <-s.notify: // ev may have been replaced: offer the oldest again
+		case <-done:
+			return
+		}
+	}
+}
+
+// close ends deliveries and releases the context callback. The reader still
+// receives the events buffered before close, then sees the channel closed
+// (ring layout: once the pump drained the ring).
 func (s *subscriber) close() {
 	s.mu.Lock()
 	if !s.closed {
 		s.closed = true
-		close(s.ch)
+		if s.ring == nil {
+			close(s.ch)
+		} else {
+			s.wake()
+		}
 	}
 	stop := s.stop
 	s.stop = nil
@@ -115,4 +185,14 @@ func (s *subscriber) setStop(stop func() bool) {
 	if stop != nil {
 		stop()
 	}
+}
+
+// buffered returns the number of events buffered (tests).
+func (s *subscriber) buffered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ring != nil {
+		return s.n
+	}
+	return len(s.ch)
 }
