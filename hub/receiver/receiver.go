@@ -109,8 +109,9 @@ func New(nc *nats.Conn, opts Options) (*Receiver, error) {
 // goroutine never blocks. The channel is closed, after the events buffered
 // before, when the topic completes (HotChocolate {"kind":1} or the raw
 // header Subhub-Complete: true), when ctx is cancelled, or when the
-// Receiver is closed. Event.Data is shared with the topic's other
-// subscribers and must not be modified.
+// Receiver is closed; when it closes, a NATS subscription the topic no
+// longer needs has been released (Unsubscribe sent). Event.Data is shared
+// with the topic's other subscribers and must not be modified.
 //
 // Errors wrap ErrClosed, ErrInvalidTopic, ErrSubscribe or ctx's error.
 func (r *Receiver) Subscribe(ctx context.Context, topicName string) (<-chan Event, error) {
@@ -181,22 +182,22 @@ func (r *Receiver) subscribeUpstream(ctx context.Context, t *topic, topicName st
 	return up
 }
 
-// unsubscribe removes s from subject (ctx cancelled), closes its channel and
-// releases the NATS subscription if s was the last subscriber. It does
-// nothing if s was removed already (completion, Close).
+// unsubscribe removes s from subject (ctx cancelled), releases the NATS
+// subscription if s was the last subscriber, and then closes s's channel.
+// It does nothing if s was removed already (completion, Close).
 func (r *Receiver) unsubscribe(subject string, s *subscriber) {
 	t, last, ok := r.reg.Remove(subject, struct{}{}, s)
 	if !ok {
 		return
 	}
-	s.close()
 	if last {
 		r.release(t)
 	}
+	s.close()
 }
 
 // endTopic removes t from the registry (if it is still there) with all its
-// subscribers, closes their channels and releases its upstream.
+// subscribers, releases its upstream and then closes their channels.
 func (r *Receiver) endTopic(t *topic) {
 	if t.Dead() {
 		return // ended before; its subject may have a newer topic
@@ -210,8 +211,8 @@ func (r *Receiver) endTopic(t *topic) {
 		// Completion is per subject, so the newer topic is ended too.
 		r.log.Debug("receiver: completion ended a newer topic", "subject", t.Subject)
 	}
-	closeAll(dead)
 	r.release(dead)
+	closeAll(dead)
 }
 
 // closeAll closes every subscriber of the dead topic t.
@@ -320,8 +321,8 @@ func (r *Receiver) Close() error {
 	}
 	for _, subject := range r.reg.Subjects() {
 		if t := r.reg.RemoveTopic(subject); t != nil {
-			closeAll(t)
 			r.release(t)
+			closeAll(t)
 		}
 	}
 	return nil
