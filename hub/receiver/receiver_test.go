@@ -433,3 +433,52 @@ func TestConcurrentChurn(t *testing.T) {
 	require.Zero(t, topicsLeft+subsLeft)
 	requireServerSubs(t, srv, "recv-churn", 0)
 }
+
+// TestConcurrentFirstSubscribers races many first Subscribe calls of one
+// subject: one NATS subscription is made, every call returns only once the
+// server knows it, and an event published right after reaches all of them.
+func TestConcurrentFirstSubscribers(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []FullMode{DropOldest, DropNewest} {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := runNATS(t)
+			r := newReceiver(t, srv, "recv-first", Options{FullMode: mode})
+			pub := newPublisher(t, srv, Options{})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+
+			chans := make([]<-chan Event, 50)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range chans {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					ch, err := r.Subscribe(ctx, "fresh")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					chans[i] = ch
+				}()
+			}
+			close(start)
+			wg.Wait()
+			require.Equal(t, 1, r.NATSSubscriptions())
+			require.Equal(t, []string{"fresh"}, serverSubs(t, srv, "recv-first"), "known to the server when Subscribe returns")
+
+			require.NoError(t, pub.PublishRaw(ctx, "fresh", []byte(`"hello"`)))
+			for _, ch := range chans {
+				require.Equal(t, `"hello"`, string(recv(t, ch).Data))
+			}
+			cancel()
+			for _, ch := range chans {
+				requireClosed(t, ch)
+			}
+			require.Equal(t, 0, r.NATSSubscriptions())
+			requireServerSubs(t, srv, "recv-first", 0)
+		})
+	}
+}

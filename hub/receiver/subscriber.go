@@ -113,8 +113,8 @@ func (s *subscriber) wake() {
 
 // pump feeds a ring-layout subscriber's channel until the subscriber is
 // closed and its ring drained, or done is closed (the Subscribe context:
-// the reader is gone, buffered events are discarded). It closes the
-// channel when it returns. It runs on its own goroutine, one per
+// the reader is gone, buffered events are discarded, and the pump waits for
+// the close that follows). It closes the channel when it returns. It runs on its own goroutine, one per
 // ring-layout subscriber.
 func (s *subscriber) pump(done <-chan struct{}) {
 	defer close(s.ch)
@@ -130,6 +130,7 @@ func (s *subscriber) pump(done <-chan struct{}) {
 			case <-s.notify:
 				continue
 			case <-done:
+				s.awaitClose()
 				return
 			}
 		}
@@ -147,8 +148,25 @@ func (s *subscriber) pump(done <-chan struct{}) {
 			s.mu.Unlock()
 		case <-s.notify: // ev may have been replaced: offer the oldest again
 		case <-done:
+			s.awaitClose()
 			return
 		}
+	}
+}
+
+// awaitClose waits until the subscriber is closed. After its context is
+// done, the pump discards what is buffered and waits here for Subscribe's
+// context callback to unsubscribe (and release the NATS subscription),
+// so that the channel, as in the channel layout, closes after that.
+func (s *subscriber) awaitClose() {
+	for {
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return
+		}
+		<-s.notify // close wakes it
 	}
 }
 
