@@ -22,7 +22,9 @@
 // exists, so an event published after Subscribe returned is received. The
 // subscriber whose context is cancelled last releases the NATS subscription.
 // Completion and Close remove a whole topic at once (Registry.RemoveTopic),
-// close every subscriber's channel and release the subscription. The
+// release the subscription and then close every subscriber's channel; in
+// every case a channel closes only after the NATS subscription its topic no
+// longer needs has been released. The
 // registry hands out every topic for creation once and for release once,
 // so a subject never has two NATS subscriptions in one Receiver, nor a
 // leaked one. A subject that is unsubscribed and subscribed again gets a new
@@ -59,7 +61,8 @@
 //
 // Context cancellation is observed with context.AfterFunc, so an idle
 // DropOldest or DropWrite subscriber costs no goroutine; a DropNewest pump
-// ends when its subscriber is closed and drained or its context is
-// cancelled (then discarding what is buffered). SubscribeTyped adds one
+// ends when its subscriber is closed and drained, or when its context is
+// cancelled (then discarding what is buffered): a DropNewest reader that
+// stops reading after a completion holds its pump until its context ends. SubscribeTyped adds one
 // goroutine per call to decode into T.
 package receiver
