@@ -19,6 +19,7 @@ const maxHeaderBytes = 16 << 10
 
 // onPrepare runs once per accepted connection, before any event.
 func (h *Hub) onPrepare(nc netpoll.Connection) context.Context {
+	shrinkBarrier(nc)
 	c := &conn{h: h, nc: nc, state: stateHTTP}
 	if fc, ok := nc.(interface{ Fd() int }); ok {
 		c.fd = fc.Fd()
