@@ -369,3 +369,30 @@ func TestShutdownClosesClientsWithGoingAway(t *testing.T) {
 	c.sendFrame(ws.OpClose, true, ws.NewCloseFrameBody(1001, ""))
 	require.NoError(t, <-done)
 }
+
+// With a linger, a subject's NATS subscription survives quick
+// unsubscribe/subscribe churn and goes once the linger has passed.
+func TestLingerKeepsSubscriptionAcrossChurn(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.Linger = time.Second })
+	nc := connectNATS(t, e.ClientURL())
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("1", topicQuery("churny"))
+	waitNATSSubs(t, e, 1)
+	before := h.Stats().NATSSubscriptions.Load()
+	for i := 0; i < 20; i++ {
+		c.send(`{"type":"complete","id":"1"}`)
+		c.subscribe("1", topicQuery("churny"))
+	}
+	waitSubs(t, h, 1)
+	require.Equal(t, before, h.Stats().NATSSubscriptions.Load(), "no resubscription while lingering")
+	require.NoError(t, nc.Publish("churny", []byte(`"still here"`)))
+	require.Equal(t, "still here", c.next()["payload"].(map[string]any)["data"].(map[string]any)["topic"])
+
+	c.send(`{"type":"complete","id":"1"}`)
+	waitSubs(t, h, 0)
+	require.Equal(t, 1, e.ClientSubscriptions("subhub-"), "kept during the linger")
+	waitNATSSubs(t, e, 0)
+}
