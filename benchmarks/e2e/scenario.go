@@ -178,18 +178,17 @@ func scenarios(quick bool) []scenario {
 	return all
 }
 
-// shrink scales l down about tenfold: connections, topics beyond one
-// subscriber each, churn, and the publishing phase.
+// shrink scales l down about tenfold: connections, topics (with their
+// message rate, when there are many) so that each message still reaches as
+// many subscribers, churn, and the publishing phase.
 func (l load) shrink() load {
 	l.Conns = max(l.Conns/10, 10)
-	if l.Topics > l.Conns {
-		l.Topics = l.Conns
-	} else if l.Topics > 100 {
+	if l.Topics > 100 {
+		// Keep subscribers per topic, and so the fan-out per message.
 		l.Topics /= 10
-	}
-	if l.Topics > 100 || l.Rate > 1000 {
 		l.Rate /= 10
 	}
+	l.Topics = min(l.Topics, l.Conns*max(l.SubsPerConn, 1))
 	l.Churn /= 10
 	l.Duration = min(l.Duration, 3*time.Second)
 	l.Drain = min(l.Drain, time.Second)

@@ -76,6 +76,11 @@ func TestScenariosMatchTheIssue(t *testing.T) {
 		require.LessOrEqual(t, q.Load.Duration, 3*time.Second)
 		require.LessOrEqual(t, q.Load.Topics, q.Load.Conns*max(q.Load.SubsPerConn, 1))
 	}
+	quickByName := map[string]scenario{}
+	for _, q := range scenarios(true) {
+		quickByName[q.Name] = q
+	}
+	require.Equal(t, load{Conns: 1000, Topics: 500, Rate: 500}, pick(quickByName["many-topics"].Load), "two subscribers per topic, as in full")
 }
 
 // pick keeps the fields that define a target scenario's shape.
