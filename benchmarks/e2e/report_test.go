@@ -158,6 +158,10 @@ func TestHeadlines(t *testing.T) {
 	require.Equal(t, 50000.0, ceil.value("naive"))
 	require.True(t, math.IsNaN(ceil.value("floor")), "no sustainable step")
 	require.InDelta(t, 10, ratio(ceil.value("subhub"), ceil.value("naive")), 1e-9)
+	require.Equal(t, map[string]bool{"subhub": true, "naive": false, "floor": false}, ceil.AtLeast, "subhub passed every step")
+	require.Equal(t, "≥ 10.00×", ceil.formatRatio("subhub", "naive"))
+	require.Equal(t, "≤ 0.10×", ceil.formatRatio("naive", "subhub"))
+	require.Equal(t, "n/a", ceil.formatRatio("subhub", "floor"))
 
 	byLoss := byKey["Fan-out ceiling at loss ≤ 0.1% (any p99), deliveries/s/fanout"]
 	require.Equal(t, 500000.0, byLoss.value("subhub"))
@@ -234,7 +238,8 @@ func TestWriteMarkdown(t *testing.T) {
 		"- Machine: 2 × AMD EPYC, 24.0 GiB RAM, Linux 6.1, go1.26.8",
 		"- Mode: quick",
 		"- Load average (1/5/15 min) at start: 0.10 0.20 0.30; at end: 1.00 0.50 0.40",
-		"| Sustainable fan-out ceiling, deliveries/s | fanout | higher | 500,000 | 50,000 | n/a | 10.00× | n/a |",
+		"| Sustainable fan-out ceiling, deliveries/s | fanout | higher | ≥ 500,000 | 50,000 | n/a | ≥ 10.00× | n/a |",
+		"| Fan-out ceiling at loss ≤ 0.1% (any p99), deliveries/s | fanout | higher | ≥ 500,000 | ≥ 90,000 | n/a | n/a | n/a |",
 		"| Server CPU-s per million deliveries | one-per-conn | lower | 2.00 | 20.00 | 4.00 | 0.10× | 0.50× |",
 		"| Server RSS per connection, KiB | idle | lower | 6.00 | 30.00 | n/a | 0.20× | n/a |",
 		"| fanout | floor | rate=1 | 0 | 9,000 | 0.00 | 1.00 | 0.00 | 1.0000% |",

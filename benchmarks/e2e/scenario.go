@@ -132,7 +132,7 @@ func scenarios(quick bool) []scenario {
 			Load: with(func(l *load) {
 				l.Conns, l.Topics, l.Duration, l.SourceIPs = 10000, 1, 10*time.Second, sourceIPs
 			}),
-			Rates: []float64{1, 5, 10, 20, 50},
+			Rates: []float64{1, 5, 10, 20, 50, 100},
 		},
 		{
 			Name:  "many-topics",

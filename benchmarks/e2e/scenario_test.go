@@ -61,7 +61,7 @@ func TestScenariosMatchTheIssue(t *testing.T) {
 	require.Equal(t, 15000, byName["idle"].Load.Conns)
 	require.Equal(t, 2, byName["idle"].Load.Workers)
 	require.Equal(t, sourceIPs, byName["idle"].Load.SourceIPs)
-	require.Equal(t, []float64{1, 5, 10, 20, 50}, byName["fanout"].Rates)
+	require.Equal(t, []float64{1, 5, 10, 20, 50, 100}, byName["fanout"].Rates)
 	require.Equal(t, 10000, byName["fanout"].Load.Conns)
 	require.Equal(t, 5000, byName["many-topics"].Load.Topics)
 	require.Equal(t, 1000.0, byName["churn"].Load.Churn)
