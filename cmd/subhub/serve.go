@@ -21,7 +21,7 @@ import (
 )
 
 // defaultGCPercent is the GC target of `subhub serve` unless GOGC is set.
-const defaultGCPercent = 50
+const defaultGCPercent = 25
 
 // serveConfig holds the serve command's flags.
 type serveConfig struct {
