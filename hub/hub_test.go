@@ -396,3 +396,13 @@ func TestLingerKeepsSubscriptionAcrossChurn(t *testing.T) {
 	require.Equal(t, 1, e.ClientSubscriptions("subhub-"), "kept during the linger")
 	waitNATSSubs(t, e, 0)
 }
+
+func TestMetricsIncludeRuntimeFigures(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	_, body := httpGet(t, h, "/metrics", nil)
+	for _, name := range []string{"subhub_deliveries_total ", "go_goroutines ", "go_gc_cycles_total ", "go_gc_heap_live_bytes ", `go_gc_pause_seconds{quantile="0.99"} `} {
+		require.Contains(t, body, name)
+	}
+}

@@ -3,6 +3,8 @@ package hub
 import (
 	"fmt"
 	"io"
+	"math"
+	"runtime/metrics"
 	"sync/atomic"
 )
 
@@ -40,4 +42,65 @@ func (s *Stats) writePrometheus(w io.Writer) {
 	line("upstream_errors_total", "NATS subscribe failures.", s.UpstreamErrors.Load(), "counter")
 	line("nats_dropped_total", "Messages dropped because a fan-out loop fell behind.", s.NATSDropped.Load(), "counter")
 	line("published_total", "Messages accepted by POST /publish.", s.Published.Load(), "counter")
+	writeRuntimeMetrics(w)
+}
+
+// runtimeSamples are the Go runtime figures served with the hub's own.
+var runtimeSamples = []metrics.Sample{
+	{Name: "/sched/goroutines:goroutines"},
+	{Name: "/gc/cycles/total:gc-cycles"},
+	{Name: "/gc/heap/live:bytes"},
+	{Name: "/sched/pauses/total/gc:seconds"},
+}
+
+// writeRuntimeMetrics adds goroutines, GC cycles, live heap and GC pause
+// quantiles (runtime/metrics: no stop-the-world).
+func writeRuntimeMetrics(w io.Writer) {
+	samples := make([]metrics.Sample, len(runtimeSamples))
+	copy(samples, runtimeSamples)
+	metrics.Read(samples)
+	if v := samples[0].Value; v.Kind() == metrics.KindUint64 {
+		fmt.Fprintf(w, "# TYPE go_goroutines gauge\ngo_goroutines %d\n", v.Uint64())
+	}
+	if v := samples[1].Value; v.Kind() == metrics.KindUint64 {
+		fmt.Fprintf(w, "# TYPE go_gc_cycles_total counter\ngo_gc_cycles_total %d\n", v.Uint64())
+	}
+	if v := samples[2].Value; v.Kind() == metrics.KindUint64 {
+		fmt.Fprintf(w, "# TYPE go_gc_heap_live_bytes gauge\ngo_gc_heap_live_bytes %d\n", v.Uint64())
+	}
+	if v := samples[3].Value; v.Kind() == metrics.KindFloat64Histogram {
+		h := v.Float64Histogram()
+		fmt.Fprintf(w, "# HELP go_gc_pause_seconds Stop-the-world GC pause quantiles (upper bucket bounds).\n# TYPE go_gc_pause_seconds summary\n")
+		for _, q := range []float64{0.5, 0.99, 1} {
+			fmt.Fprintf(w, "go_gc_pause_seconds{quantile=\"%g\"} %g\n", q, histQuantile(h, q))
+		}
+		var n uint64
+		for _, c := range h.Counts {
+			n += c
+		}
+		fmt.Fprintf(w, "go_gc_pause_seconds_count %d\n", n)
+	}
+}
+
+// histQuantile returns the upper bound of the bucket holding quantile q.
+func histQuantile(h *metrics.Float64Histogram, q float64) float64 {
+	var total uint64
+	for _, c := range h.Counts {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	want := uint64(math.Ceil(q * float64(total)))
+	var seen uint64
+	for i, c := range h.Counts {
+		seen += c
+		if seen >= want && c > 0 {
+			if b := h.Buckets[i+1]; !math.IsInf(b, 1) {
+				return b
+			}
+			return h.Buckets[i]
+		}
+	}
+	return 0
 }
