@@ -23,7 +23,9 @@ func (h *Hub) connectNATS() error {
 			nats.RetryOnFailedConnect(true),
 			nats.ReconnectBufSize(8<<20),
 			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-				h.log.Warn("nats disconnected", "conn", i, "err", err)
+				if err != nil { // nil: we closed or drained it ourselves
+					h.log.Warn("nats disconnected", "conn", i, "err", err)
+				}
 			}),
 			nats.ReconnectHandler(func(c *nats.Conn) {
 				h.log.Info("nats reconnected", "conn", i, "url", c.ConnectedUrl())
