@@ -1,156 +1,35 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
+	"github.com/subhub/subhub/benchmarks/internal/benchsrvtest"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
-	natsserver "github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 )
 
-// env is one naive server on a free loopback port backed by an embedded NATS
-// server.
-type env struct {
-	ns   *natsserver.Server
-	nc   *nats.Conn // publisher
-	addr string
-	base uint32 // subscriptions the NATS server holds without any client
-}
-
-func startEnv(t *testing.T) *env {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	require.NoError(t, err)
-	ns.Start()
-	require.True(t, ns.ReadyForConnections(5*time.Second))
-	t.Cleanup(ns.Shutdown)
-
-	srvNC, err := nats.Connect(ns.ClientURL())
-	require.NoError(t, err)
-	t.Cleanup(srvNC.Close)
-	pub, err := nats.Connect(ns.ClientURL())
-	require.NoError(t, err)
-	t.Cleanup(pub.Close)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln, srvNC, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not return after cancel")
-		}
-	})
-	return &env{ns: ns, nc: pub, addr: ln.Addr().String(), base: ns.NumSubscriptions()}
-}
-
-// waitSubs waits until the NATS server holds n subscriptions beyond its
-// own system ones.
-func (e *env) waitSubs(t *testing.T, n uint32) {
-	t.Helper()
-	require.Eventually(t, func() bool { return e.ns.NumSubscriptions() == e.base+n }, 5*time.Second, 5*time.Millisecond)
-}
-
-func (e *env) publish(t *testing.T, subject, data string) {
-	t.Helper()
-	require.NoError(t, e.nc.Publish(subject, []byte(data)))
-	require.NoError(t, e.nc.Flush())
-}
-
-type wsClient struct {
-	t    *testing.T
-	conn net.Conn
-	r    io.Reader
-}
-
-func dial(t *testing.T, addr string) *wsClient {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, br, hs, err := ws.Dialer{Protocols: []string{Subprotocol}}.Dial(ctx, "ws://"+addr+"/graphql")
-	require.NoError(t, err)
-	require.Equal(t, Subprotocol, hs.Protocol)
-	t.Cleanup(func() { conn.Close() })
-	c := &wsClient{t: t, conn: conn, r: conn}
-	if br != nil {
-		c.r = io.MultiReader(br, conn)
-	}
-	return c
-}
-
-func (c *wsClient) send(msg string) {
-	c.t.Helper()
-	require.NoError(c.t, wsutil.WriteClientText(c.conn, []byte(msg)))
-}
-
-func (c *wsClient) read() wsutil.Message {
-	c.t.Helper()
-	require.NoError(c.t, c.conn.SetReadDeadline(time.Now().Add(5*time.Second)))
-	msgs, err := wsutil.ReadServerMessage(c.r, nil)
-	require.NoError(c.t, err)
-	require.Len(c.t, msgs, 1)
-	return msgs[0]
-}
-
-func (c *wsClient) readText() string {
-	c.t.Helper()
-	m := c.read()
-	require.Equal(c.t, ws.OpText, m.OpCode, "payload %q", m.Payload)
-	return string(m.Payload)
-}
-
-func (c *wsClient) init() {
-	c.t.Helper()
-	c.send(`{"type":"connection_init"}`)
-	require.JSONEq(c.t, `{"type":"connection_ack"}`, c.readText())
-}
-
-func (c *wsClient) subscribe(id, topic string) {
-	c.t.Helper()
-	c.send(`{"id":"` + id + `","type":"subscribe","payload":{"query":"subscription { topic(name: \"` + topic + `\") }"}}`)
-}
-
-func (c *wsClient) expectClose(code ws.StatusCode) {
-	c.t.Helper()
-	m := c.read()
-	require.Equal(c.t, ws.OpClose, m.OpCode, "payload %q", m.Payload)
-	got, _ := ws.ParseCloseFrameData(m.Payload)
-	require.Equal(c.t, code, got)
-}
-
 func TestDeliversToEverySubscriber(t *testing.T) {
-	e := startEnv(t)
-	a, b := dial(t, e.addr), dial(t, e.addr)
-	a.init()
-	b.init()
-	a.subscribe("lt.3", "lt.3")
-	a.subscribe("other", "lt.3")
-	b.subscribe("lt.3", "lt.3")
-	b.subscribe("lt.4", "lt.4")
-	e.waitSubs(t, 4)
+	e := benchsrvtest.StartEnv(t, serve)
+	a, b := benchsrvtest.Dial(t, e.Addr, Subprotocol), benchsrvtest.Dial(t, e.Addr, Subprotocol)
+	a.Init()
+	b.Init()
+	a.Subscribe("lt.3", "lt.3")
+	a.Subscribe("other", "lt.3")
+	b.Subscribe("lt.3", "lt.3")
+	b.Subscribe("lt.4", "lt.4")
+	e.WaitSubs(t, 4)
 
 	const event = `{"seq":7,"ts":1764770000000000123,"pad":"xx"}`
-	e.publish(t, "lt.3", event)
+	e.Publish(t, "lt.3", event)
 	want := map[string]bool{
 		`{"id":"lt.3","type":"next","payload":{"data":{"topic":` + event + `}}}`:  true,
 		`{"id":"other","type":"next","payload":{"data":{"topic":` + event + `}}}`: true,
 	}
 	for range 2 {
-		got := a.readText()
+		got := a.ReadText()
 		matched := false
 		for w := range want {
 			if jsonEq(w, got) {
@@ -160,51 +39,51 @@ func TestDeliversToEverySubscriber(t *testing.T) {
 		}
 		require.True(t, matched, "unexpected frame %s", got)
 	}
-	require.JSONEq(t, `{"id":"lt.3","type":"next","payload":{"data":{"topic":`+event+`}}}`, b.readText())
+	require.JSONEq(t, `{"id":"lt.3","type":"next","payload":{"data":{"topic":`+event+`}}}`, b.ReadText())
 
-	e.publish(t, "lt.4", `[1,"two",null]`)
-	require.JSONEq(t, `{"id":"lt.4","type":"next","payload":{"data":{"topic":[1,"two",null]}}}`, b.readText())
+	e.Publish(t, "lt.4", `[1,"two",null]`)
+	require.JSONEq(t, `{"id":"lt.4","type":"next","payload":{"data":{"topic":[1,"two",null]}}}`, b.ReadText())
 }
 
 func TestCompleteAndDisconnectUnsubscribe(t *testing.T) {
-	e := startEnv(t)
-	a := dial(t, e.addr)
-	a.init()
-	a.subscribe("x", "lt.1")
-	a.subscribe("y", "lt.2")
-	e.waitSubs(t, 2)
-	a.send(`{"id":"x","type":"complete"}`)
-	a.send(`{"id":"unknown","type":"complete"}`)
-	e.waitSubs(t, 1)
-	e.publish(t, "lt.1", `1`)
-	e.publish(t, "lt.2", `2`)
-	require.JSONEq(t, `{"id":"y","type":"next","payload":{"data":{"topic":2}}}`, a.readText())
+	e := benchsrvtest.StartEnv(t, serve)
+	a := benchsrvtest.Dial(t, e.Addr, Subprotocol)
+	a.Init()
+	a.Subscribe("x", "lt.1")
+	a.Subscribe("y", "lt.2")
+	e.WaitSubs(t, 2)
+	a.Send(`{"id":"x","type":"complete"}`)
+	a.Send(`{"id":"unknown","type":"complete"}`)
+	e.WaitSubs(t, 1)
+	e.Publish(t, "lt.1", `1`)
+	e.Publish(t, "lt.2", `2`)
+	require.JSONEq(t, `{"id":"y","type":"next","payload":{"data":{"topic":2}}}`, a.ReadText())
 
 	// The id is free for reuse after complete.
-	a.subscribe("x", "lt.1")
-	e.waitSubs(t, 2)
-	require.NoError(t, a.conn.Close())
-	e.waitSubs(t, 0)
+	a.Subscribe("x", "lt.1")
+	e.WaitSubs(t, 2)
+	require.NoError(t, a.Conn.Close())
+	e.WaitSubs(t, 0)
 }
 
 func TestPingPongAndVariables(t *testing.T) {
-	e := startEnv(t)
-	a := dial(t, e.addr)
-	a.init()
-	a.send(`{"type":"ping"}`)
-	require.JSONEq(t, `{"type":"pong"}`, a.readText())
-	require.NoError(t, wsutil.WriteClientMessage(a.conn, ws.OpPing, []byte("hi")))
-	m := a.read()
+	e := benchsrvtest.StartEnv(t, serve)
+	a := benchsrvtest.Dial(t, e.Addr, Subprotocol)
+	a.Init()
+	a.Send(`{"type":"ping"}`)
+	require.JSONEq(t, `{"type":"pong"}`, a.ReadText())
+	require.NoError(t, wsutil.WriteClientMessage(a.Conn, ws.OpPing, []byte("hi")))
+	m := a.Read()
 	require.Equal(t, ws.OpPong, m.OpCode)
 	require.Equal(t, "hi", string(m.Payload))
 
-	a.send(`{"id":"v","type":"subscribe","payload":{"query":"subscription($t: String!) { topic(name: $t) }","variables":{"t":"lt.9"}}}`)
-	e.waitSubs(t, 1)
-	e.publish(t, "lt.9", `{"a":"b"}`)
-	require.JSONEq(t, `{"id":"v","type":"next","payload":{"data":{"topic":{"a":"b"}}}}`, a.readText())
+	a.Send(`{"id":"v","type":"subscribe","payload":{"query":"subscription($t: String!) { topic(name: $t) }","variables":{"t":"lt.9"}}}`)
+	e.WaitSubs(t, 1)
+	e.Publish(t, "lt.9", `{"a":"b"}`)
+	require.JSONEq(t, `{"id":"v","type":"next","payload":{"data":{"topic":{"a":"b"}}}}`, a.ReadText())
 
-	a.send(`{"id":"bad","type":"subscribe","payload":{"query":"subscription { other }"}}`)
-	require.JSONEq(t, `{"id":"bad","type":"error","payload":[{"message":"naive: query has no topic(name: \"...\") field"}]}`, a.readText())
+	a.Send(`{"id":"bad","type":"subscribe","payload":{"query":"subscription { other }"}}`)
+	require.JSONEq(t, `{"id":"bad","type":"error","payload":[{"message":"naive: query has no topic(name: \"...\") field"}]}`, a.ReadText())
 }
 
 func TestProtocolViolationsClose(t *testing.T) {
@@ -248,16 +127,16 @@ func TestProtocolViolationsClose(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := startEnv(t)
-			c := dial(t, e.addr)
+			e := benchsrvtest.StartEnv(t, serve)
+			c := benchsrvtest.Dial(t, e.Addr, Subprotocol)
 			if tt.init {
-				c.init()
+				c.Init()
 			}
 			for _, m := range tt.send {
-				c.send(m)
+				c.Send(m)
 			}
-			c.expectClose(tt.expect)
-			e.waitSubs(t, 0)
+			c.ExpectClose(tt.expect)
+			e.WaitSubs(t, 0)
 		})
 	}
 }
