@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runtime figures the e2e table does not show, from subhub's own /metrics:
+#  1. GC during fan-out: GC cycles and stop-the-world pause quantiles while
+#     CONNS connections on one topic receive RATE msg/s.
+#  2. Churn: goroutines, live heap and RSS of the fresh server, and after
+#     the fan-out run and a run with --churn ended (every client gone): they
+#     must come back to baseline (RSS only partly: Go returns freed memory
+#     to the OS gradually).
+#   benchmarks/runtime.sh [CONNS] [RATE]     defaults: 5000 20
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONNS=${1:-5000} RATE=${2:-20}
+BIN=$(mktemp -d)
+trap 'kill %1 2>/dev/null || true; rm -rf "$BIN"' EXIT
+go build -o "$BIN/subhub" ./cmd/subhub
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+HP=$(port) NP=$(port) PP=$(port)
+"$BIN/subhub" serve --listen 127.0.0.1:$HP --embedded-nats-listen 127.0.0.1:$NP --pprof-listen 127.0.0.1:$PP --log-level warn &
+pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$HP/healthz" >/dev/null && break; sleep 0.1; done
+metric() { curl -s "http://127.0.0.1:$HP/metrics" | awk -v m="$1" '$1==m {print $2}'; }
+gc() { curl -s -o /dev/null "http://127.0.0.1:$PP/debug/pprof/heap?gc=1"; } # forces a GC: live heap is then current
+rss() { awk '/VmRSS/ {print $2}' /proc/$pid/status; }
+LT=("$BIN/subhub" loadtest --url "ws://127.0.0.1:$HP/graphql" --nats-url "nats://127.0.0.1:$NP" --quiet)
+
+gc; b_g=$(metric go_goroutines) b_h=$(metric go_gc_heap_live_bytes) b_r=$(rss) # baseline: fresh, no clients
+g0=$(metric go_gc_cycles_total)
+"${LT[@]}" --conns "$CONNS" --topics 1 --rate "$RATE" --duration 10s --json "$BIN/fan.json" >/dev/null 2>&1
+g1=$(metric go_gc_cycles_total)
+echo "GC during fan-out ($CONNS connections, 1 topic, $RATE msg/s, 10 s): $(python3 -c "import json;print(json.load(open('$BIN/fan.json'))['delivered'])") deliveries, $((g1-g0)) GC cycles;" \
+  "pause p50 $(metric 'go_gc_pause_seconds{quantile="0.5"}') s, p99 $(metric 'go_gc_pause_seconds{quantile="0.99"}') s, max $(metric 'go_gc_pause_seconds{quantile="1"}') s (whole process life, bucket upper bounds)"
+
+"${LT[@]}" --conns 2000 --topics 100 --rate 200 --churn 1000 --duration 10s --json "$BIN/churn.json" >/dev/null 2>&1
+# the /metrics request itself is one connection
+for _ in $(seq 100); do [ "$(metric subhub_connections)" = "1" ] && break; sleep 0.1; done
+sleep 2; gc
+[ -n "${HEAP_OUT:-}" ] && curl -s -o "$HEAP_OUT" "http://127.0.0.1:$PP/debug/pprof/heap"
+a_g=$(metric go_goroutines) a_h=$(metric go_gc_heap_live_bytes) a_r=$(rss)
+python3 - "$BIN/churn.json" "$b_g" "$a_g" "$b_h" "$a_h" "$b_r" "$a_r" "$(metric subhub_nats_subscriptions)" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+bg, ag, bh, ah, br, ar, ns = sys.argv[2:]
+print(f"Churn (2,000 stable connections over 100 topics, 200 msg/s, 1,000 subscribe+unsubscribe/s for 10 s): "
+      f"{r['churn_ops']} churn operations, stable subscribers lost {r['lost']} of {r['expected']}; "
+      f"goroutines {bg} on the fresh server, {ag} after; live heap {int(bh)/1048576:.1f} MiB fresh, {int(ah)/1048576:.1f} MiB after; "
+      f"RSS {int(br)/1024:.1f} MiB fresh, {int(ar)/1024:.1f} MiB after; NATS subscriptions after: {ns}")
+PY
