@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,22 @@ func TestHTTPPublish(t *testing.T) {
 	status, _ = post("Bearer s3cret", `{"topic":"http.t","complete":true}`)
 	require.Equal(t, http.StatusAccepted, status)
 	require.Equal(t, "complete", c.next()["type"])
+}
+
+// Clients that send "Expect: 100-continue" (curl, for bodies over 1 KiB)
+// get the interim response instead of waiting for their timeout.
+func TestHTTPPublishExpectContinue(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.PublishToken = "s3cret" })
+	body := `{"topic":"cont","payload":"` + strings.Repeat("x", 2000) + `"}`
+	br, conn := rawHTTP(t, h, "POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nExpect: 100-continue\r\nContent-Length: "+
+		strconv.Itoa(len(body))+"\r\n\r\n")
+	require.Equal(t, "HTTP/1.1 100 Continue\r\n", readLine(t, br))
+	require.Equal(t, "\r\n", readLine(t, br))
+	_, err := conn.Write([]byte(body))
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 }

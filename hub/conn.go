@@ -33,13 +33,14 @@ type conn struct {
 	fd int
 
 	// read side, owned by the OnRequest task
-	in       []byte // unparsed bytes (a partial frame or HTTP request); nil when empty
-	msg      []byte // fragmented message being reassembled
-	fragOp   ws.OpCode
-	inFrag   bool
-	proto    wire.Protocol
-	upgraded bool // the WebSocket handshake completed
-	initSeen bool // connection_init received
+	in        []byte // unparsed bytes (a partial frame or HTTP request); nil when empty
+	msg       []byte // fragmented message being reassembled
+	fragOp    ws.OpCode
+	inFrag    bool
+	proto     wire.Protocol
+	upgraded  bool // the WebSocket handshake completed
+	continued bool // "100 Continue" sent for the pending HTTP request
+	initSeen  bool // connection_init received
 
 	// subs are the connection's active subscriptions. Guarded by mu
 	// because a topic completion (fan-out loop) removes entries too.

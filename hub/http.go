@@ -43,6 +43,11 @@ func (c *conn) handleHTTP(b []byte) (int, bool) {
 		}
 		n = int(req.ContentLength)
 		if len(b) < end+n {
+			if !c.continued && strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
+				// curl and others wait for this before sending a body > 1 KiB.
+				c.continued = true
+				c.writeRaw([]byte("HTTP/1.1 100 Continue\r\n\r\n"), false)
+			}
 			return 0, false
 		}
 	}
