@@ -406,3 +406,20 @@ func TestMetricsIncludeRuntimeFigures(t *testing.T) {
 		require.Contains(t, body, name)
 	}
 }
+
+func TestMaxConnectionsRefusesUpgrades(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.MaxConnections = 2 })
+	a, b := dialWS(t, h), dialWS(t, h)
+	a.init()
+	b.init()
+	d := ws.Dialer{Protocols: []string{wire.SubprotocolTransportWS}, Timeout: 5 * time.Second}
+	_, _, _, err := d.Dial(t.Context(), "ws://"+h.Addr().String()+"/graphql")
+	var rejected ws.StatusError
+	require.ErrorAs(t, err, &rejected)
+	require.Equal(t, http.StatusServiceUnavailable, int(rejected))
+	// the two admitted clients are unaffected
+	a.send(`{"type":"ping"}`)
+	require.Equal(t, "pong", a.next()["type"])
+}
