@@ -41,6 +41,8 @@ type loop struct {
 	dirty   []*conn
 	queued  int // bytes queued since the last flush
 
+	projections uint64 // plans executed, for tests: one per group per message
+
 	// the message being visited; set before reg.View, read by visit
 	cur      *nats.Msg
 	curValue *fastjson.Value
@@ -135,6 +137,7 @@ func (l *loop) deliver(t *topic, v *fastjson.Value) {
 	for i := 0; i < t.NumGroups(); i++ {
 		key, subs := t.Group(i)
 		l.payload = key.plan.AppendResult(l.payload[:0], v)
+		l.projections++
 		for _, s := range subs {
 			if s.c.enqueueDelivery(s, l.payload) {
 				l.dirty = append(l.dirty, s.c)
