@@ -185,12 +185,13 @@ func (h *harness) runOne(ctx context.Context, sc scenario, l load, step, server 
 	}
 	pid := srv.Process.Pid
 	r.PID = pid
-	smp := startSampler(pid, sampleInterval)
+	// Before first, then the sampler: its samples must all come after Before
+	// for the timeline to be in time order.
 	r.Before, err = readSample(pid)
 	if err != nil {
-		r.Timeline = smp.Stop()
 		return fail("sample server: %v", err)
 	}
+	smp := startSampler(pid, sampleInterval)
 
 	llog, err := os.Create(filepath.Join(h.rawDir, base+".loadtest.log"))
 	if err != nil {
