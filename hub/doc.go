@@ -29,10 +29,15 @@
 // when idle.
 //
 // Writes: one writer at a time per connection (conn.writing). A flush is a
-// single non-blocking write of everything queued. If the socket is full the
+// single non-blocking write of everything queued. Outbound buffers come
+// from a pool and go back once written, so an idle connection holds none. If the socket is full the
 // rest is handed to netpoll's writer in a goroutine that parks until the
 // socket drains or Options.WriteTimeout passes; meanwhile frames keep
 // queueing up to Options.MaxOutboundBytes, beyond which the client is
 // closed with 1008 and counted (Stats.SlowClosed). conn.wmu keeps raw writes
 // from racing netpoll's close of the file descriptor.
+//
+// Memory per idle connection: the conn, its subscriptions and netpoll's
+// connection (whose per-connection writev scratch is shrunk, see
+// shrinkBarrier); parsers and buffers are pooled.
 package hub
