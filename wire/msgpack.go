@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
@@ -262,7 +261,7 @@ func appendMsgpackJSON(dst, src []byte, depth int) (out, rest []byte, err error)
 		if s, b, err = readMsgpackStr(src); err != nil {
 			return dst, src, err
 		}
-		return bpAppendString(dst, s), b, nil
+		return AppendJSONString(dst, s), b, nil
 	case c == mpBin8, c == mpBin16, c == mpBin32:
 		if n, b, ok = mpReadUint(b, mpSizeWidth(c)); !ok || uint64(len(b)) < n {
 			return dst, src, mpTruncated("bin")
@@ -335,7 +334,7 @@ func appendMsgpackJSON(dst, src []byte, depth int) (out, rest []byte, err error)
 			if key, b, err = readMsgpackStr(b); err != nil {
 				return dst, src, fmt.Errorf("map key: %w", err)
 			}
-			dst = bpAppendString(dst, key)
+			dst = AppendJSONString(dst, key)
 			dst = append(dst, ':')
 			if dst, b, err = appendMsgpackJSON(dst, b, depth+1); err != nil {
 				return dst, src, err
@@ -367,51 +366,6 @@ func bpAppendFloat(dst []byte, f float64, bits int) ([]byte, error) {
 		}
 	}
 	return dst, nil
-}
-
-const bpHexDigits = "0123456789abcdef"
-
-// bpAppendString appends s as a JSON string literal. Invalid UTF-8 becomes
-// U+FFFD.
-func bpAppendString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', bpHexDigits[c>>4], bpHexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // appendMsgpackStrHeader appends the header of a str of length n.
