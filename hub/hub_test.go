@@ -423,3 +423,15 @@ func TestMaxConnectionsRefusesUpgrades(t *testing.T) {
 	a.send(`{"type":"ping"}`)
 	require.Equal(t, "pong", a.next()["type"])
 }
+
+// A connection that never completes its HTTP request gets 408 and is closed.
+func TestSilentConnectionTimesOut(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.RequestTimeout = 100 * time.Millisecond })
+	br, _ := rawHTTP(t, h, "GET /graph")
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusRequestTimeout, resp.StatusCode)
+	require.Eventually(t, func() bool { return h.Stats().Connections.Load() == 0 }, 5*time.Second, 10*time.Millisecond)
+}

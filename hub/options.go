@@ -38,6 +38,10 @@ type Options struct {
 	// MaxMessageBytes is the largest client message accepted (a larger one
 	// is closed with 1009). Zero value means 64 KiB.
 	MaxMessageBytes int
+	// RequestTimeout is how long a new connection may take to send its HTTP
+	// request (upgrade, SSE, health check) before it gets 408 and is closed.
+	// Zero value means 10 s.
+	RequestTimeout time.Duration
 	// InitTimeout is how long a graphql-transport-ws client may take to send
 	// connection_init (close 4408 after). Zero value means 3 s.
 	InitTimeout time.Duration
@@ -81,6 +85,7 @@ const (
 	defaultPath            = "/graphql"
 	defaultMaxMessageBytes = 64 << 10
 	defaultInitTimeout     = 3 * time.Second
+	defaultRequestTimeout  = 10 * time.Second
 	defaultMaxOutbound     = 1 << 20
 	defaultWriteTimeout    = 10 * time.Second
 	defaultKeepAlive       = 12 * time.Second
@@ -132,6 +137,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxMessageBytes < 256 {
 		return o, fmt.Errorf("%w: max-message-bytes %d must be at least 256", ErrInvalidOption, o.MaxMessageBytes)
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = defaultRequestTimeout
+	}
+	if o.RequestTimeout < 0 {
+		return o, fmt.Errorf("%w: request-timeout %s must be positive", ErrInvalidOption, o.RequestTimeout)
 	}
 	if o.InitTimeout == 0 {
 		o.InitTimeout = defaultInitTimeout

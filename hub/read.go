@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"time"
 	"unicode/utf8"
 
@@ -30,6 +31,7 @@ func (h *Hub) onPrepare(nc netpoll.Connection) context.Context {
 	}
 	h.stats.Connections.Add(1)
 	_ = nc.AddCloseCallback(c.onClosed)
+	time.AfterFunc(h.opts.RequestTimeout, c.onRequestTimeout)
 	return context.WithValue(context.Background(), connKey{}, c)
 }
 
@@ -66,6 +68,17 @@ func (c *conn) onClosed(netpoll.Connection) error {
 	c.h.removeConn(c)
 	c.h.stats.Connections.Add(-1)
 	return nil
+}
+
+// onRequestTimeout closes a connection that has not completed an HTTP
+// request in time (408), so silent sockets cannot pile up.
+func (c *conn) onRequestTimeout() {
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st == stateHTTP {
+		c.httpError(http.StatusRequestTimeout, "no complete HTTP request within "+c.h.opts.RequestTimeout.String())
+	}
 }
 
 // onRequest runs on netpoll's worker pool when a connection has input. It

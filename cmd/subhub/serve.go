@@ -51,6 +51,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.Shards, "shards", 0, "topic registry shards and fan-out loops (0 = 4 x GOMAXPROCS)")
 	fs.DurationVar(&o.Linger, "linger", 0, "keep a NATS subscription this long after its last subscriber left (max 1s)")
 	fs.IntVar(&o.MaxMessageBytes, "max-message-bytes", 64<<10, "largest client message; larger ones are closed with 1009")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", 10*time.Second, "time a new connection has to send its HTTP request (then 408)")
 	fs.DurationVar(&o.InitTimeout, "init-timeout", 3*time.Second, "time a graphql-transport-ws client has to send connection_init (then 4408)")
 	fs.IntVar(&o.MaxOutboundBytes, "max-outbound-bytes", 1<<20, "bytes queued per connection before a slow client is closed (1008)")
 	fs.DurationVar(&o.WriteTimeout, "write-timeout", 10*time.Second, "time a full socket may stay full before the client is closed")
@@ -113,7 +114,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 			return nil, fmt.Errorf("--%s must be positive, got %d", name, v)
 		}
 	}
-	for name, v := range map[string]time.Duration{"init-timeout": cfg.opts.InitTimeout, "write-timeout": cfg.opts.WriteTimeout,
+	for name, v := range map[string]time.Duration{"init-timeout": cfg.opts.InitTimeout, "request-timeout": cfg.opts.RequestTimeout, "write-timeout": cfg.opts.WriteTimeout,
 		"keepalive": cfg.opts.KeepAlive} {
 		if v <= 0 {
 			return nil, fmt.Errorf("--%s must be positive, got %s", name, v)
