@@ -55,7 +55,7 @@ type conn struct {
 	blocked   bool        // the writer is parked on a full socket (slowWrite)
 	dirty     bool        // queued in a fan-out loop's dirty list
 	closeMode uint8       // what to do once out has drained after a close frame
-	timer     *time.Timer // close-wait timer
+	timer     *time.Timer // request timer (HTTP state), then close-wait timer
 	initTimer *time.Timer // graphql-transport-ws connection_init timeout
 	kaTimer   *time.Timer // legacy `ka` / SSE keep-alive
 

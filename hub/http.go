@@ -131,6 +131,7 @@ func (c *conn) upgrade(req *http.Request, head []byte) {
 	}
 	c.proto, c.upgraded = proto, true
 	c.mu.Lock()
+	c.stopRequestTimerLocked()
 	c.state = stateWS
 	c.outLocked()
 	c.out = append(c.out, resp.Bytes()...)

@@ -31,7 +31,7 @@ func (h *Hub) onPrepare(nc netpoll.Connection) context.Context {
 	}
 	h.stats.Connections.Add(1)
 	_ = nc.AddCloseCallback(c.onClosed)
-	time.AfterFunc(h.opts.RequestTimeout, c.onRequestTimeout)
+	c.timer = time.AfterFunc(h.opts.RequestTimeout, c.onRequestTimeout) // stopped by stopRequestTimerLocked
 	return context.WithValue(context.Background(), connKey{}, c)
 }
 
@@ -78,6 +78,15 @@ func (c *conn) onRequestTimeout() {
 	c.mu.Unlock()
 	if st == stateHTTP {
 		c.httpError(http.StatusRequestTimeout, "no complete HTTP request within "+c.h.opts.RequestTimeout.String())
+	}
+}
+
+// stopRequestTimerLocked stops the request timer once the request was
+// served and the connection lives on (WebSocket, SSE). c.mu must be held.
+func (c *conn) stopRequestTimerLocked() {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
 	}
 }
 

@@ -62,6 +62,7 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 	}
 	c.proto = wire.ProtoSSE
 	c.mu.Lock()
+	c.stopRequestTimerLocked()
 	c.state = stateSSE
 	c.outLocked()
 	c.out = append(c.out, sseHead...)
