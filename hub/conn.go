@@ -40,14 +40,13 @@ type conn struct {
 	proto     wire.Protocol
 	upgraded  bool // the WebSocket handshake completed
 	continued bool // "100 Continue" sent for the pending HTTP request
-	initSeen  bool // connection_init received
 
 	// subs are the connection's active subscriptions. Guarded by mu
 	// because a topic completion (fan-out loop) removes entries too.
 	subs []*sub
 
 	mu        sync.Mutex
-	acked     bool // connection_ack sent; guarded by mu (the init timer reads it)
+	acked     bool // connection_init received and acknowledged (the init timer reads it)
 	state     connState
 	out       []byte      // frames queued for the socket
 	outBox    *[]byte     // outPool box of out; nil when out holds no pooled buffer

@@ -7,6 +7,4 @@ var (
 	ErrInvalidOption = errors.New("hub: invalid option")
 	// ErrClosed is returned by operations on a hub that was shut down.
 	ErrClosed = errors.New("hub: closed")
-	// ErrNotConnected reports that no NATS connection is up.
-	ErrNotConnected = errors.New("hub: NATS not connected")
 )

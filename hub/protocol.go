@@ -24,27 +24,16 @@ func (c *conn) onTransportWS(data []byte) {
 	}
 	switch m.Type {
 	case wire.TypeConnectionInit:
-		if c.initSeen {
+		if c.ack() {
 			c.failWS(4429, "Too many initialisation requests")
 			return
 		}
-		c.initSeen = true
-		c.mu.Lock()
-		c.acked = true
-		if c.initTimer != nil {
-			c.initTimer.Stop()
-			c.initTimer = nil
-		}
-		c.mu.Unlock()
 		c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionAck(b, nil) })
 	case wire.TypePing:
 		c.sendMessage(func(b []byte) []byte { return wire.AppendPong(b, m.Payload) })
 	case wire.TypePong:
 	case wire.TypeSubscribe:
-		c.mu.Lock()
-		acked := c.acked
-		c.mu.Unlock()
-		if !acked {
+		if !c.isAcked() {
 			c.failWS(4401, "Unauthorized")
 			return
 		}
@@ -74,18 +63,12 @@ func (c *conn) onLegacy(data []byte) {
 	}
 	switch m.Type {
 	case wire.TypeConnectionInit:
-		c.initSeen = true
-		c.mu.Lock()
-		c.acked = true
-		c.mu.Unlock()
+		c.ack()
 		c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionAck(b, nil) })
 		c.sendMessage(wire.AppendKeepAlive)
 		c.startKeepAlive()
 	case wire.TypeStart:
-		c.mu.Lock()
-		acked := c.acked
-		c.mu.Unlock()
-		if !acked {
+		if !c.isAcked() {
 			c.sendMessage(func(b []byte) []byte {
 				return wire.AppendLegacyError(b, m.ID, appendMessageObject(nil, "connection_init must come first"))
 			})
@@ -103,6 +86,25 @@ func (c *conn) onLegacy(data []byte) {
 			return wire.AppendLegacyError(b, m.ID, appendMessageObject(nil, "Invalid message type"))
 		})
 	}
+}
+
+// ack records connection_init (and stops the init timer); again reports
+// that the connection had already been initialised.
+func (c *conn) ack() (again bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	again, c.acked = c.acked, true
+	if c.initTimer != nil {
+		c.initTimer.Stop()
+		c.initTimer = nil
+	}
+	return again
+}
+
+func (c *conn) isAcked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.acked
 }
 
 func protocolReason(err error) string {
@@ -234,10 +236,7 @@ func (c *conn) sendMessage(build func([]byte) []byte) {
 // onInitTimeout closes a graphql-transport-ws client that did not send
 // connection_init in time (4408).
 func (c *conn) onInitTimeout() {
-	c.mu.Lock()
-	acked := c.acked
-	c.mu.Unlock()
-	if !acked {
+	if !c.isAcked() {
 		c.closeWS(4408, "Connection initialisation timeout", true)
 	}
 }

@@ -9,14 +9,6 @@ import (
 	"github.com/subhub/subhub/wire"
 )
 
-// sseRequest is a GraphQL-over-HTTP request body.
-type sseRequest struct {
-	Query         string          `json:"query"`
-	OperationName string          `json:"operationName"`
-	Variables     json.RawMessage `json:"variables"`
-	Extensions    json.RawMessage `json:"extensions"`
-}
-
 const sseHead = "HTTP/1.1 200 OK\r\n" +
 	"Content-Type: text/event-stream; charset=utf-8\r\n" +
 	"Cache-Control: no-cache\r\n" +
@@ -29,36 +21,41 @@ const sseHead = "HTTP/1.1 200 OK\r\n" +
 // outbound bound as WebSockets; it ends with the topic's completion or when
 // the client closes.
 func (c *conn) startSSE(req *http.Request, body []byte) {
-	var r sseRequest
+	var greq graphql.Request
 	switch req.Method {
 	case http.MethodPost:
-		if err := json.Unmarshal(body, &r); err != nil {
-			c.httpError(http.StatusBadRequest, "request body must be a JSON object {query, variables, operationName}: "+err.Error())
+		p := parserPool.Get().(*wire.Parser)
+		var m wire.ClientMessage
+		err := p.Parse(wire.ProtoSSE, body, &m)
+		if err == nil {
+			greq = graphql.Request{Query: string(m.Query), OperationName: string(m.OperationName)}
+			if len(m.Variables) > 0 {
+				greq.Variables = append([]byte(nil), m.Variables...)
+			}
+		}
+		parserPool.Put(p)
+		if err != nil {
+			c.httpError(http.StatusBadRequest, "request body must be a JSON object {query, variables, operationName}: "+protocolReason(err))
 			return
 		}
 	case http.MethodGet:
 		q := req.URL.Query()
-		r.Query = q.Get("query")
-		r.OperationName = q.Get("operationName")
-		if v := q.Get("variables"); v != "" {
-			r.Variables = json.RawMessage(v)
+		greq = graphql.Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
+		if v := q.Get("variables"); v != "" && v != "null" {
+			if !json.Valid([]byte(v)) || v[0] != '{' {
+				c.httpError(http.StatusBadRequest, "variables must be a JSON object")
+				return
+			}
+			greq.Variables = []byte(v)
 		}
 	default:
 		c.httpResponse(http.StatusMethodNotAllowed, "text/plain; charset=utf-8",
 			[]byte("use GET or POST with Accept: text/event-stream\n"), "Allow: GET, POST\r\n")
 		return
 	}
-	if r.Query == "" {
+	if greq.Query == "" {
 		c.httpError(http.StatusBadRequest, "missing query")
 		return
-	}
-	if len(r.Variables) > 0 && !json.Valid(r.Variables) {
-		c.httpError(http.StatusBadRequest, "variables must be a JSON object")
-		return
-	}
-	greq := graphql.Request{Query: r.Query, OperationName: r.OperationName}
-	if len(r.Variables) > 0 && string(r.Variables) != "null" {
-		greq.Variables = r.Variables
 	}
 	c.proto = wire.ProtoSSE
 	c.mu.Lock()

@@ -26,7 +26,7 @@ func (d *Decoder) decodeHotChocolateJSON(body []byte) (EventKind, []byte, error)
 		if err := fastjson.ValidateBytes(t); err != nil {
 			return 0, nil, fmt.Errorf("%w: string literal: %v", ErrInvalidEnvelope, err)
 		}
-		d.str = bpUnescape(d.str[:0], t[1:len(t)-1])
+		d.str = jsonUnescape(d.str[:0], t[1:len(t)-1])
 		if len(d.str) == 0 {
 			return EventIgnore, nil, nil
 		}
@@ -55,7 +55,7 @@ func (d *Decoder) envelopeJSON(b []byte) (EventKind, []byte, error) {
 		end := bpSkipString(b, i)
 		key := b[i+1 : end-1]
 		if bytes.IndexByte(key, '\\') >= 0 {
-			d.key = bpUnescape(d.key[:0], key)
+			d.key = jsonUnescape(d.key[:0], key)
 			key = d.key
 		}
 		i = bpSkipSpace(b, end)
@@ -176,72 +176,6 @@ func bpSkipValue(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// bpUnescape appends the content of a valid JSON string literal (without
-// its quotes) with escapes resolved. Lone surrogates become U+FFFD.
-func bpUnescape(dst, s []byte) []byte {
-	for {
-		n := bytes.IndexByte(s, '\\')
-		if n < 0 || n+1 >= len(s) {
-			return append(dst, s...)
-		}
-		dst = append(dst, s[:n]...)
-		c := s[n+1]
-		s = s[n+2:]
-		switch c {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, ok := bpHex4(s)
-			if !ok {
-				dst = append(dst, '\\', 'u')
-				continue
-			}
-			s = s[4:]
-			if r >= 0xd800 && r < 0xdc00 && len(s) >= 6 && s[0] == '\\' && s[1] == 'u' {
-				if r2, ok := bpHex4(s[2:]); ok && r2 >= 0xdc00 && r2 < 0xe000 {
-					r = 0x10000 + (r-0xd800)<<10 + (r2 - 0xdc00)
-					s = s[6:]
-				}
-			}
-			if r >= 0xd800 && r < 0xe000 {
-				r = utf8.RuneError
-			}
-			dst = utf8.AppendRune(dst, r)
-		default: // '"', '\\', '/'
-			dst = append(dst, c)
-		}
-	}
-}
-
-func bpHex4(s []byte) (rune, bool) {
-	if len(s) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range s[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // decodeHotChocolateMsgpack decodes a HotChocolate message sent with a
