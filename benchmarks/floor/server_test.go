@@ -120,58 +120,7 @@ func TestPingPongOwnIDsAndErrors(t *testing.T) {
 }
 
 func TestProtocolViolationsClose(t *testing.T) {
-	tests := []struct {
-		name   string
-		init   bool
-		send   []string
-		expect ws.StatusCode
-	}{
-		{
-			name:   "subscribe before ack",
-			send:   []string{`{"id":"t","type":"subscribe","payload":{"query":"subscription { topic(name: \"t\") }"}}`},
-			expect: 4401,
-		},
-		{
-			name: "duplicate id",
-			init: true,
-			send: []string{
-				`{"id":"t","type":"subscribe","payload":{"query":"subscription { topic(name: \"t\") }"}}`,
-				`{"id":"t","type":"subscribe","payload":{"query":"subscription { topic(name: \"t\") }"}}`,
-			},
-			expect: 4409,
-		},
-		{
-			name:   "second init",
-			init:   true,
-			send:   []string{`{"type":"connection_init"}`},
-			expect: 4429,
-		},
-		{
-			name:   "not JSON",
-			send:   []string{`hello`},
-			expect: 4400,
-		},
-		{
-			name:   "unknown type",
-			init:   true,
-			send:   []string{`{"type":"start","id":"1"}`},
-			expect: 4400,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := benchsrvtest.StartEnv(t, serve)
-			c := benchsrvtest.Dial(t, e.Addr, Subprotocol)
-			if tt.init {
-				c.Init()
-			}
-			for _, m := range tt.send {
-				c.Send(m)
-			}
-			c.ExpectClose(tt.expect)
-			e.WaitSubs(t, 0)
-		})
-	}
+	benchsrvtest.TestProtocolViolations(t, serve, Subprotocol)
 }
 
 func TestAppendHeader(t *testing.T) {

@@ -155,6 +155,39 @@ func (c *WSClient) ExpectClose(code ws.StatusCode) {
 	require.Equal(c.t, code, got)
 }
 
+// TestProtocolViolations checks that a server closes graphql-transport-ws
+// protocol violations with the protocol's codes and leaves no NATS
+// subscription behind.
+func TestProtocolViolations(t *testing.T, serve benchsrv.ServeFunc, subprotocol string) {
+	sub := `{"id":"a","type":"subscribe","payload":{"query":"subscription { topic(name: \"t\") }"}}`
+	tests := []struct {
+		name   string
+		init   bool
+		send   []string
+		expect ws.StatusCode
+	}{
+		{name: "subscribe before ack", send: []string{sub}, expect: 4401},
+		{name: "duplicate id", init: true, send: []string{sub, sub}, expect: 4409},
+		{name: "second init", init: true, send: []string{`{"type":"connection_init"}`}, expect: 4429},
+		{name: "not JSON", send: []string{`hello`}, expect: 4400},
+		{name: "unknown type", init: true, send: []string{`{"type":"start","id":"1"}`}, expect: 4400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := StartEnv(t, serve)
+			c := Dial(t, e.Addr, subprotocol)
+			if tt.init {
+				c.Init()
+			}
+			for _, m := range tt.send {
+				c.Send(m)
+			}
+			c.ExpectClose(tt.expect)
+			e.WaitSubs(t, 0)
+		})
+	}
+}
+
 // RunFunc is a benchmark server's command-line entry point.
 type RunFunc func(ctx context.Context, args []string, stderr io.Writer) int
 
