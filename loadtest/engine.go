@@ -294,6 +294,7 @@ type tally struct {
 	Hist           string           `json:"hist"`
 	RSS            int64            `json:"rss_bytes"`       // process RSS at the end
 	RSSConns       int64            `json:"rss_conns_bytes"` // RSS growth from before dialing to all connections settled
+	CPU            time.Duration    `json:"cpu_ns"`          // process CPU from the start of publishing to the result
 	hist           *hdrhistogram.Histogram
 }
 

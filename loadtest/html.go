@@ -176,6 +176,7 @@ func (r *Result) WriteHTML(w io.Writer) error {
 		{"closes by code", mapString(r.Closes)},
 		{"protocol errors", mapString(r.ProtocolErrors)},
 		{"client RSS", fmt.Sprintf("%.1f MiB (+%.0f B per connection)", float64(r.RSSBytes)/(1<<20), r.RSSPerConn)},
+		{"client CPU", r.clientCPUText()},
 	}
 	return reportTmpl.Execute(w, struct {
 		R      *Result

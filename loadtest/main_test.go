@@ -232,6 +232,7 @@ func TestWorkersMerge(t *testing.T) {
 	require.EqualValues(t, subs*103, r.Delivered)
 	require.EqualValues(t, subs*103, r.Latency.Count)
 	require.Positive(t, r.RSSBytes)
+	require.Positive(t, r.ClientCPU)
 	var recv int64
 	for _, p := range r.Series {
 		recv += p.Received

@@ -52,6 +52,10 @@ type Result struct {
 
 	RSSBytes   int64   `json:"rss_bytes"`    // at the end, summed over the processes that hold connections
 	RSSPerConn float64 `json:"rss_per_conn"` // RSS growth while connecting / ConnectionsEstablished
+	// ClientCPU is the load tool's own CPU time (user+system, all processes)
+	// from the start of publishing to the end of the drain: on a machine it
+	// shares with the server, what the client's reading costs.
+	ClientCPU float64 `json:"client_cpu_s"`
 
 	Series []Point `json:"series"`
 	// PerTopic breaks loss down by topic (only with at most maxPerTopic topics).
@@ -209,7 +213,18 @@ func (r *Result) WriteText(w io.Writer) {
 	if r.RSSBytes > 0 {
 		row("client RSS", "%.1f MiB (+%.0f B per connection)", float64(r.RSSBytes)/(1<<20), r.RSSPerConn)
 	}
+	row("client CPU", "%s", r.clientCPUText())
 	tw.Flush()
+}
+
+// clientCPUText is the load tool's CPU in the publishing and drain phases,
+// in total and per delivery.
+func (r *Result) clientCPUText() string {
+	n := r.Delivered + r.ChurnDelivered
+	if n == 0 {
+		return fmt.Sprintf("%.2f s", r.ClientCPU)
+	}
+	return fmt.Sprintf("%.2f s (%.2f µs per delivery)", r.ClientCPU, r.ClientCPU/float64(n)*1e6)
 }
 
 // Check returns one message per violated SLO gate of cfg; nil means pass.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"golang.org/x/sys/unix"
 )
 
 // Run executes one load test: connect and subscribe (in this process or in
@@ -120,6 +121,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	// Phase 3: publish (and churn).
 	mon.setPhase("publish")
 	pubStart := time.Now()
+	cpuStart := processCPU()
+	for _, w := range workers {
+		w.publishing()
+	}
 	churnStop := make(chan struct{})
 	churnDone := make(chan int64, 1)
 	go func() { churnDone <- runChurn(e, cfg.Churn, pubStart, cfg.Duration, churnStop) }()
@@ -137,6 +142,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 
 	// Accounting.
 	total := e.collect()
+	total.CPU = processCPU() - cpuStart
 	if len(workers) == 0 {
 		total.RSS, total.RSSConns = readRSS(), rssConns
 	}
@@ -230,6 +236,7 @@ func (t *tally) merge(o *tally) error {
 	t.Late += o.Late
 	t.RSS += o.RSS
 	t.RSSConns += o.RSSConns
+	t.CPU += o.CPU
 	if len(o.TopicSubs) != len(t.TopicSubs) || len(o.TopicUnique) != len(t.TopicUnique) {
 		return fmt.Errorf("%w: result has %d topics, want %d", ErrWorker, len(o.TopicSubs), len(t.TopicSubs))
 	}
@@ -306,9 +313,19 @@ func (r *Result) finish(t *tally, pub *publisher) {
 		}
 	}
 	r.RSSBytes = t.RSS
+	r.ClientCPU = t.CPU.Seconds()
 	if t.EverUp > 0 {
 		r.RSSPerConn = float64(t.RSSConns) / float64(t.EverUp)
 	}
+}
+
+// processCPU returns the user+system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // readRSS returns this process's resident set size in bytes (0 if unknown).

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -191,6 +192,12 @@ func (w *worker) take() snapshot {
 }
 
 // stop asks the child for its result.
+// publishing tells the child that publishing starts now: its CPU time is
+// counted from here.
+func (w *worker) publishing() {
+	_, _ = io.WriteString(w.stdin, "publish\n")
+}
+
 func (w *worker) stop() {
 	_, _ = io.WriteString(w.stdin, "stop\n")
 	_ = w.stdin.Close()
@@ -251,9 +258,14 @@ func runWorker(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Write
 	go e.dialAll(ctx, idx, 0)
 
 	stop := make(chan struct{})
+	var cpuStart atomic.Int64 // processCPU when the parent said "publish"; -1 before
+	cpuStart.Store(-1)
 	go func() {
 		sc := bufio.NewScanner(stdin)
 		for sc.Scan() && sc.Text() != "stop" {
+			if sc.Text() == "publish" {
+				cpuStart.Store(int64(processCPU()))
+			}
 		}
 		close(stop)
 	}()
@@ -278,6 +290,9 @@ func runWorker(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Write
 			t := e.collect()
 			t.Hist = encodeHist(t.hist)
 			t.RSS, t.RSSConns = readRSS(), rssConns
+			if s := cpuStart.Load(); s >= 0 {
+				t.CPU = processCPU() - time.Duration(s)
+			}
 			return emit(workerMsg{Type: "result", Result: t})
 		case <-poll.C:
 			if !subscribed && e.settled.Load() >= e.planned.Load() {
