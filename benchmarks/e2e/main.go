@@ -144,28 +144,28 @@ func execute(ctx context.Context, o options, selected []scenario, servers []stri
 
 	total := 0
 	for _, sc := range selected {
-		loads, _ := sc.steps()
-		total += len(loads) * len(servers)
+		total += len(sc.jobs(servers))
 	}
 	var runs []*measurement
 	n := 0
 	for _, sc := range selected {
-		loads, labels := sc.steps()
-		for _, server := range servers {
-			for i, l := range loads {
-				if ctx.Err() != nil {
-					break
-				}
-				n++
-				fmt.Fprintf(progress, "e2e: [%d/≤%d] %s / %s %s: %d conns, %g msg/s ...\n", n, total, sc.Name, server, labels[i], l.Conns, l.Rate)
-				r := h.runOne(ctx, sc, l, labels[i], server)
-				runs = append(runs, r)
-				fmt.Fprintf(progress, "e2e:     %s conns, %s deliveries/s, p99 %s ms, loss %s, CPU-s/M %s, RSS KiB/conn %s %s\n",
-					fmtBig(float64(r.M.Conns)), fmtBig(r.M.DeliveriesPerSec), fmtNum(r.M.P99, 2), fmtNum(r.M.Loss, 5),
-					fmtNum(r.M.CPUPerMillion, 2), fmtNum(r.M.RSSPerConnKiB, 1), r.Note)
-				if len(sc.Rates) > 0 && (r.Result == nil || !r.M.keepsUp()) {
-					break // the ceiling is behind us
-				}
+		stopped := map[string]bool{} // servers past their ceiling
+		for _, j := range sc.jobs(servers) {
+			if ctx.Err() != nil {
+				break
+			}
+			if stopped[j.Server] {
+				continue
+			}
+			n++
+			fmt.Fprintf(progress, "e2e: [%d/≤%d] %s / %s %s: %d conns, %g msg/s ...\n", n, total, sc.Name, j.Server, j.Step, j.Load.Conns, j.Load.Rate)
+			r := h.runOne(ctx, sc, j.Load, j.Step, j.Server)
+			runs = append(runs, r)
+			fmt.Fprintf(progress, "e2e:     %s conns, %s deliveries/s, p99 %s ms, loss %s, CPU-s/M %s, RSS KiB/conn %s %s\n",
+				fmtBig(float64(r.M.Conns)), fmtBig(r.M.DeliveriesPerSec), fmtNum(r.M.P99, 2), fmtNum(r.M.Loss, 5),
+				fmtNum(r.M.CPUPerMillion, 2), fmtNum(r.M.RSSPerConnKiB, 1), r.Note)
+			if len(sc.Rates) > 0 && (r.Result == nil || !r.M.keepsUp()) {
+				stopped[j.Server] = true // the ceiling is behind us
 			}
 		}
 	}

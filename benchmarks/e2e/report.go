@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,7 +45,8 @@ type loadResult struct {
 		P999 float64 `json:"p999"`
 		Max  float64 `json:"max"`
 	} `json:"latency_ms"`
-	Errors int64 `json:"errors"`
+	Errors    int64   `json:"errors"`
+	ClientCPU float64 `json:"client_cpu_s"`
 }
 
 // parseLoadResult decodes a loadtest JSON report.
@@ -78,6 +80,7 @@ type metrics struct {
 	Loss             float64
 	CPUSeconds       float64 // server CPU over the window
 	CPUPerMillion    float64 // server CPU seconds per million deliveries
+	ClientCPUPerM    float64 // the load tool's CPU seconds per million deliveries
 	RSSPerConnKiB    float64
 	Errors           int64
 	Window           string // what CPUSeconds covers
@@ -101,7 +104,7 @@ func (m metrics) keepsUp() bool {
 // warmup, when every connection is subscribed and nothing was published.
 func computeMetrics(r *loadResult, tl timeline, before, after sample) metrics {
 	nan := math.NaN()
-	m := metrics{DeliveriesPerSec: nan, P50: nan, P99: nan, P999: nan, Loss: nan, CPUSeconds: nan, CPUPerMillion: nan, RSSPerConnKiB: nan}
+	m := metrics{DeliveriesPerSec: nan, P50: nan, P99: nan, P999: nan, Loss: nan, CPUSeconds: nan, CPUPerMillion: nan, ClientCPUPerM: nan, RSSPerConnKiB: nan}
 	if r == nil {
 		return m
 	}
@@ -124,6 +127,9 @@ func computeMetrics(r *loadResult, tl timeline, before, after sample) metrics {
 	}
 	if m.Deliveries > 0 && !math.IsNaN(m.CPUSeconds) {
 		m.CPUPerMillion = m.CPUSeconds / float64(m.Deliveries) * 1e6
+	}
+	if m.Deliveries > 0 && r.ClientCPU > 0 {
+		m.ClientCPUPerM = r.ClientCPU / float64(m.Deliveries) * 1e6
 	}
 	if rss, ok := tl.rssAt(pubStart); ok && m.Conns > 0 && !before.At.IsZero() && !r.Start.IsZero() {
 		m.RSSPerConnKiB = float64(rss-before.RSS) / float64(m.Conns)
@@ -157,12 +163,18 @@ func ratio(a, b float64) float64 {
 // among those passing its loss half), CPU per delivery, memory per
 // connection and p99 from their scenarios.
 func headlines(runs []*measurement) []headline {
-	pick := func(scenario string, f func(metrics) float64) map[string]float64 {
-		v := map[string]float64{}
+	// pick returns each server's f over the runs of scenario whose step is
+	// step or, for "", any step; several runs (rounds) give the median.
+	pick := func(scenario, step string, f func(metrics) float64) map[string]float64 {
+		all := map[string][]float64{}
 		for _, r := range runs {
-			if r.Scenario == scenario && r.Result != nil {
-				v[r.Server] = f(r.M)
+			if r.Scenario == scenario && r.Result != nil && (step == "" || r.Step == step || strings.HasPrefix(r.Step, step+" ")) {
+				all[r.Server] = append(all[r.Server], f(r.M))
 			}
+		}
+		v := map[string]float64{}
+		for server, xs := range all {
+			v[server] = median(xs)
 		}
 		return v
 	}
@@ -193,13 +205,30 @@ func headlines(runs []*measurement) []headline {
 	return []headline{
 		ceiling("Sustainable fan-out ceiling, deliveries/s", metrics.sustainable),
 		ceiling("Fan-out ceiling at loss ≤ 0.1% (any p99), deliveries/s", metrics.keepsUp),
-		{Metric: "Server CPU-s per million deliveries", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", cpu)},
-		{Metric: "Server CPU-s per million deliveries", Scenario: "batched", Better: "lower", Values: pick("batched", cpu)},
-		{Metric: "Server CPU-s per million deliveries", Scenario: "many-topics", Better: "lower", Values: pick("many-topics", cpu)},
-		{Metric: "Server RSS per connection, KiB", Scenario: "idle", Better: "lower", Values: pick("idle", func(m metrics) float64 { return m.RSSPerConnKiB })},
-		{Metric: "p99 latency, ms", Scenario: "tail", Better: "lower", Values: pick("tail", func(m metrics) float64 { return m.P99 })},
-		{Metric: "p99 latency, ms", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", func(m metrics) float64 { return m.P99 })},
+		{Metric: "Server CPU-s per million deliveries", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", "", cpu)},
+		{Metric: "Server CPU-s per million deliveries", Scenario: "batched", Better: "lower", Values: pick("batched", "", cpu)},
+		{Metric: "Server CPU-s per million deliveries", Scenario: "many-topics / rate=50000", Better: "lower", Values: pick("many-topics", "rate=50000", cpu)},
+		{Metric: "Server CPU-s per million deliveries", Scenario: "many-topics / rate=5000", Better: "lower", Values: pick("many-topics", "rate=5000", cpu)},
+		{Metric: "Server RSS per connection, KiB", Scenario: "idle", Better: "lower", Values: pick("idle", "", func(m metrics) float64 { return m.RSSPerConnKiB })},
+		{Metric: "p99 latency, ms (median of rounds)", Scenario: "tail", Better: "lower", Values: pick("tail", "", func(m metrics) float64 { return m.P99 })},
+		{Metric: "p99.9 latency, ms (median of rounds)", Scenario: "tail", Better: "lower", Values: pick("tail", "", func(m metrics) float64 { return m.P999 })},
+		{Metric: "p99 latency, ms", Scenario: "fanout / rate=1", Better: "lower", Values: pick("fanout", "rate=1", func(m metrics) float64 { return m.P99 })},
+		{Metric: "p99 latency, ms", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", "", func(m metrics) float64 { return m.P99 })},
 	}
+}
+
+// median returns the middle value of xs (the mean of the middle two for an
+// even count); NaN for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // formatRatio formats the ratio of a's value to b's, marked as a bound
@@ -348,11 +377,11 @@ func writeMarkdown(w io.Writer, rep report) error {
 	p("\nThe sustainable fan-out ceiling is the highest deliveries/s of a fanout step with loss ≤ %.1f%% and p99 ≤ %.0f ms (n/a: no step passed or the scenario did not run). ", gateMaxLoss*100, gateMaxP99Ms)
 	p("≥ marks a server that passed every step it ran: the step list, not the server, set that figure. ")
 	p("Steps go on past a p99 failure and stop at the first lossy step, because with 10,000 connections on one topic a single message's fan-out can take more than %.0f ms of write() calls on two cores at any rate; the second row is the ceiling by loss alone.\n", gateMaxP99Ms)
-	p("CPU is the server process's utime+stime from the first publish to the end of the drain; RSS per connection is the growth of VmRSS from before the load tool started to the end of its warmup, over the established connections.\n\n")
+	p("CPU is the server process's utime+stime from the first publish to the end of the drain (Client CPU: the load tool's own, same window, all its processes); RSS per connection is the growth of VmRSS from before the load tool started to the end of its warmup, over the established connections.\n\n")
 
 	p("### Raw results\n\n")
-	p("| Scenario | Server | Step | Conns | Deliveries/s | p50 ms | p99 ms | p99.9 ms | Loss | CPU-s | CPU-s/M deliveries | RSS KiB/conn | Errors | Note |\n")
-	p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	p("| Scenario | Server | Step | Conns | Deliveries/s | p50 ms | p99 ms | p99.9 ms | Loss | CPU-s | CPU-s/M deliveries | Client CPU-s/M | RSS KiB/conn | Errors | Note |\n")
+	p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range rep.Runs {
 		m := r.M
 		loss := "n/a"
@@ -363,10 +392,10 @@ func writeMarkdown(w io.Writer, rep report) error {
 		if m.Window != "" && m.Window != "publish+drain" {
 			note = strings.TrimPrefix(note+"; CPU over "+m.Window, "; ")
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n",
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n",
 			r.Scenario, r.Server, r.Step, fmtBig(float64(m.Conns)), fmtBig(m.DeliveriesPerSec),
 			fmtNum(m.P50, 2), fmtNum(m.P99, 2), fmtNum(m.P999, 2), loss, fmtNum(m.CPUSeconds, 2),
-			fmtNum(m.CPUPerMillion, 2), fmtNum(m.RSSPerConnKiB, 1), m.Errors, strings.ReplaceAll(note, "|", "/"))
+			fmtNum(m.CPUPerMillion, 2), fmtNum(m.ClientCPUPerM, 2), fmtNum(m.RSSPerConnKiB, 1), m.Errors, strings.ReplaceAll(note, "|", "/"))
 	}
 
 	p("\n### Scenarios\n\n")

@@ -144,6 +144,15 @@ func testRuns() []*measurement {
 		fakeRun("one-per-conn", "floor", "", metrics{CPUPerMillion: 4, P99: 2}),
 		fakeRun("idle", "subhub", "", metrics{RSSPerConnKiB: 6}),
 		fakeRun("idle", "naive", "", metrics{RSSPerConnKiB: 30}),
+		fakeRun("many-topics", "subhub", "rate=5000", metrics{CPUPerMillion: 30}),
+		fakeRun("many-topics", "subhub", "rate=50000", metrics{CPUPerMillion: 9}),
+		fakeRun("many-topics", "floor", "rate=5000", metrics{CPUPerMillion: 27}),
+		// three rounds: the headline is each server's median
+		fakeRun("tail", "subhub", "run=1", metrics{P99: 30, P999: 40}),
+		fakeRun("tail", "floor", "run=1", metrics{P99: 31, P999: 50}),
+		fakeRun("tail", "subhub", "run=2", metrics{P99: 12, P999: 14}),
+		fakeRun("tail", "floor", "run=2", metrics{P99: 16, P999: 20}),
+		fakeRun("tail", "subhub", "run=3", metrics{P99: 14, P999: 90}),
 	}
 }
 
@@ -176,8 +185,26 @@ func TestHeadlines(t *testing.T) {
 	require.InDelta(t, 0.2, ratio(rss.value("subhub"), rss.value("naive")), 1e-9)
 	require.True(t, math.IsNaN(rss.value("floor")), "floor did not run idle")
 
-	tail := byKey["p99 latency, ms/tail"]
-	require.Empty(t, tail.Values, "tail did not run")
+	many := byKey["Server CPU-s per million deliveries/many-topics / rate=50000"]
+	require.Equal(t, map[string]float64{"subhub": 9}, many.Values, "by step: floor lost its second step")
+	require.Equal(t, map[string]float64{"subhub": 30, "floor": 27}, byKey["Server CPU-s per million deliveries/many-topics / rate=5000"].Values)
+
+	tail := byKey["p99 latency, ms (median of rounds)/tail"]
+	require.Equal(t, map[string]float64{"subhub": 14, "floor": 23.5}, tail.Values, "median of rounds; of two, their mean")
+	require.Equal(t, 40.0, byKey["p99.9 latency, ms (median of rounds)/tail"].value("subhub"))
+	require.Equal(t, 2.0, byKey["p99 latency, ms/fanout / rate=1"].value("subhub"))
+	require.Empty(t, byKey["p99 latency, ms/fanout / rate=1"].AtLeast)
+	require.Empty(t, byKey["Server CPU-s per million deliveries/batched"].Values, "batched did not run")
+}
+
+func TestMedian(t *testing.T) {
+	require.True(t, math.IsNaN(median(nil)))
+	require.Equal(t, 3.0, median([]float64{3}))
+	require.Equal(t, 2.0, median([]float64{3, 1, 2}))
+	require.Equal(t, 2.5, median([]float64{4, 1, 3, 2}))
+	xs := []float64{3, 1, 2}
+	median(xs)
+	require.Equal(t, []float64{3, 1, 2}, xs, "input left unsorted")
 }
 
 func TestRatio(t *testing.T) {

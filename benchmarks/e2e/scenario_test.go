@@ -64,6 +64,8 @@ func TestScenariosMatchTheIssue(t *testing.T) {
 	require.Equal(t, []float64{1, 5, 10, 20, 50, 100}, byName["fanout"].Rates)
 	require.Equal(t, 10000, byName["fanout"].Load.Conns)
 	require.Equal(t, 5000, byName["many-topics"].Load.Topics)
+	require.Equal(t, []float64{5000, 50000}, byName["many-topics"].Rates, "the second step gives each of the 10,000 connections 10 msg/s, as one-per-conn")
+	require.Equal(t, 3, byName["tail"].Repeat)
 	require.Equal(t, 1000.0, byName["churn"].Load.Churn)
 	require.Equal(t, load{Conns: 10000, Topics: 1, Rate: 10}, pick(byName["one-per-conn"].Load))
 	require.Equal(t, load{Conns: 1000, SubsPerConn: 10, Topics: 10, Rate: 200}, pick(byName["batched"].Load))
@@ -80,7 +82,10 @@ func TestScenariosMatchTheIssue(t *testing.T) {
 	for _, q := range scenarios(true) {
 		quickByName[q.Name] = q
 	}
-	require.Equal(t, load{Conns: 1000, Topics: 500, Rate: 500}, pick(quickByName["many-topics"].Load), "two subscribers per topic, as in full")
+	require.Equal(t, load{Conns: 1000, Topics: 500}, pick(quickByName["many-topics"].Load), "two subscribers per topic, as in full")
+	require.Equal(t, []float64{500, 5000}, quickByName["many-topics"].Rates, "per-topic rates as in full")
+	require.Equal(t, 2, quickByName["tail"].Repeat)
+	require.Equal(t, []float64{5000, 50000}, byName["many-topics"].Rates, "shrinking a copy leaves the full scenario alone")
 }
 
 // pick keeps the fields that define a target scenario's shape.
@@ -100,6 +105,24 @@ func TestSteps(t *testing.T) {
 	loads, labels = s.steps()
 	require.Equal(t, []string{""}, labels)
 	require.Equal(t, []load{{Conns: 5, Rate: 99}}, loads)
+}
+
+func TestJobs(t *testing.T) {
+	servers := []string{"subhub", "floor"}
+	steps := scenario{Load: load{Conns: 5}, Rates: []float64{1, 2}}
+	var got []string
+	for _, j := range steps.jobs(servers) {
+		got = append(got, j.Server+" "+j.Step)
+	}
+	require.Equal(t, []string{"subhub rate=1", "subhub rate=2", "floor rate=1", "floor rate=2"}, got, "server by server through the steps")
+
+	rounds := scenario{Load: load{Conns: 5, Rate: 3}, Repeat: 2}
+	got = nil
+	for _, j := range rounds.jobs(servers) {
+		got = append(got, j.Server+" "+j.Step)
+		require.Equal(t, 3.0, j.Load.Rate)
+	}
+	require.Equal(t, []string{"subhub run=1", "floor run=1", "subhub run=2", "floor run=2"}, got, "rounds interleave the servers")
 }
 
 func TestSelectScenarios(t *testing.T) {
