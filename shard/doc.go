@@ -52,4 +52,12 @@
 // slice, so fan-out iterates a flat slice, plus a map from subscriber to
 // slice index for O(1) swap-remove. Empty groups are removed. View does not
 // allocate.
+//
+// Go maps never shrink and slices keep their capacity, so a structure that
+// grew with a traffic peak (a shard's topics map, its list of lingering
+// topics, a group's subscribers and index) is rebuilt at its current size,
+// under the shard write lock, once it has fallen below a quarter of its
+// peak; peaks under 1,024 entries are left alone. A rebuild copies fewer
+// entries than the removals since the peak, so it costs O(1) amortised per
+// removal and never runs on the View path.
 package shard

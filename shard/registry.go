@@ -21,9 +21,35 @@ type Registry[G comparable, S comparable] struct {
 type shard[G comparable, S comparable] struct {
 	mu     sync.RWMutex
 	topics map[string]*Topic[G, S]
+	peak   int            // largest len(topics) since topics was last rebuilt
 	idle   []*Topic[G, S] // lingering (empty) topics
 	subs   int            // subscribers in this shard
 	_      [64]byte
+}
+
+// shrinkMin is the smallest peak at which a map or slice that grew with
+// topics or subscribers is rebuilt at its current size once it has fallen
+// to a quarter of that peak (Go maps never shrink, slices keep their
+// capacity). Below it the memory is not worth a copy.
+const shrinkMin = 1024
+
+// shouldShrink reports whether a structure holding n entries, whose size
+// peaked at peak since it was last built, should be rebuilt. A rebuild
+// copies fewer than peak/4 entries and follows at least 3/4 peak removals,
+// so it costs O(1) amortised per removal.
+func shouldShrink(n, peak int) bool { return peak >= shrinkMin && n < peak/4 }
+
+// shrinkTopics rebuilds the topics map at its current size once it has
+// fallen far below its peak. Shard write lock held.
+func (sh *shard[G, S]) shrinkTopics() {
+	if !shouldShrink(len(sh.topics), sh.peak) {
+		return
+	}
+	m := make(map[string]*Topic[G, S], len(sh.topics))
+	for k, t := range sh.topics {
+		m[k] = t
+	}
+	sh.topics, sh.peak = m, len(m)
 }
 
 // New returns a registry with n shards; n <= 0 means
@@ -95,6 +121,7 @@ func (r *Registry[G, S]) Add(subject string, g G, s S) (t *Topic[G, S], first bo
 	if t == nil {
 		t = &Topic[G, S]{Subject: subject, idle: -1}
 		sh.topics[subject] = t
+		sh.peak = max(sh.peak, len(sh.topics))
 		first = true
 	} else if t.has(s) {
 		return t, false, ErrDuplicate
@@ -131,6 +158,7 @@ func (r *Registry[G, S]) Remove(subject string, g G, s S) (t *Topic[G, S], last 
 		return t, false, true
 	}
 	delete(sh.topics, subject)
+	sh.shrinkTopics()
 	t.dead.Store(true)
 	return t, true, true
 }
@@ -158,12 +186,15 @@ func (r *Registry[G, S]) Expire(now time.Time) []*Topic[G, S] {
 			t.dead.Store(true)
 			out = append(out, t)
 		}
+		sh.shrinkTopics()
 		sh.mu.Unlock()
 	}
 	return out
 }
 
-// unidle takes t off the idle list (swap-remove). Shard write lock held.
+// unidle takes t off the idle list (swap-remove) and reallocates the list
+// once it has fallen far below its capacity; the order, and so every
+// Topic.idle index, is kept. Shard write lock held.
 func (sh *shard[G, S]) unidle(t *Topic[G, S]) {
 	last := len(sh.idle) - 1
 	if t.idle != last {
@@ -175,6 +206,9 @@ func (sh *shard[G, S]) unidle(t *Topic[G, S]) {
 	sh.idle = sh.idle[:last]
 	t.idle = -1
 	t.emptySince = time.Time{}
+	if shouldShrink(len(sh.idle), cap(sh.idle)) {
+		sh.idle = append([]*Topic[G, S](nil), sh.idle...)
+	}
 }
 
 // View calls fn with subject's topic while holding the shard's read lock
@@ -211,6 +245,7 @@ func (r *Registry[G, S]) RemoveTopic(subject string) *Topic[G, S] {
 		sh.unidle(t)
 	}
 	delete(sh.topics, subject)
+	sh.shrinkTopics()
 	sh.subs -= int(t.n.Load())
 	t.dead.Store(true)
 	return t

@@ -40,6 +40,7 @@ type group[G comparable, S comparable] struct {
 	key  G
 	subs []S
 	idx  map[S]int32 // subscriber → index in subs
+	peak int         // largest len(subs) since subs and idx were last built
 }
 
 // Dead reports whether the registry has removed the topic (by Remove with
@@ -95,6 +96,7 @@ func (t *Topic[G, S]) add(key G, s S) {
 	g := &t.groups[gi]
 	g.idx[s] = int32(len(g.subs))
 	g.subs = append(g.subs, s)
+	g.peak = max(g.peak, len(g.subs))
 	t.n.Add(1)
 }
 
@@ -127,6 +129,20 @@ func (t *Topic[G, S]) remove(key G, s S) bool {
 		t.groups[gi] = t.groups[lg]
 		t.groups[lg] = group[G, S]{}
 		t.groups = t.groups[:lg]
+	} else if shouldShrink(last, g.peak) {
+		g.shrink()
 	}
 	return true
+}
+
+// shrink rebuilds subs and idx at their current size, keeping the order.
+// Readers only see subs under the shard's read lock, so the old slice is
+// unreachable once the write lock is released. Shard write lock held.
+func (g *group[G, S]) shrink() {
+	g.subs = append([]S(nil), g.subs...)
+	g.idx = make(map[S]int32, len(g.subs))
+	for i, s := range g.subs {
+		g.idx[s] = int32(i)
+	}
+	g.peak = len(g.subs)
 }
