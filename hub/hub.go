@@ -41,8 +41,9 @@ type Hub struct {
 	el   netpoll.EventLoop
 	addr net.Addr
 
-	connsMu sync.Mutex
-	conns   map[*conn]struct{}
+	connsMu   sync.Mutex
+	conns     map[*conn]struct{}
+	connsPeak int // largest len(conns) since conns was last rebuilt
 
 	closing atomic.Bool
 	stop    chan struct{}
@@ -301,6 +302,12 @@ func poolIndex(subject string, n int) int {
 	return int(x % uint32(n))
 }
 
+// shrinkMin is the smallest peak at which a connection table that grew
+// with a traffic spike is rebuilt at its current size once it has fallen
+// below a quarter of that peak (Go maps never shrink). A rebuild copies
+// fewer entries than the removals since the peak: O(1) amortised.
+const shrinkMin = 1024
+
 func (h *Hub) addConn(c *conn) bool {
 	h.connsMu.Lock()
 	defer h.connsMu.Unlock()
@@ -308,11 +315,19 @@ func (h *Hub) addConn(c *conn) bool {
 		return false
 	}
 	h.conns[c] = struct{}{}
+	h.connsPeak = max(h.connsPeak, len(h.conns))
 	return true
 }
 
 func (h *Hub) removeConn(c *conn) {
 	h.connsMu.Lock()
+	defer h.connsMu.Unlock()
 	delete(h.conns, c)
-	h.connsMu.Unlock()
+	if h.connsPeak >= shrinkMin && len(h.conns) < h.connsPeak/4 {
+		m := make(map[*conn]struct{}, len(h.conns))
+		for c := range h.conns {
+			m[c] = struct{}{}
+		}
+		h.conns, h.connsPeak = m, len(m)
+	}
 }

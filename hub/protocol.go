@@ -288,13 +288,23 @@ func (c *conn) findSubLocked(id string) int {
 	return -1
 }
 
-// removeSubLocked removes c.subs[i]. c.mu must be held.
+// subsShrinkMin is the smallest capacity at which c.subs is reallocated
+// once it holds less than a quarter of it. Lower than shrinkMin because it
+// is per connection.
+const subsShrinkMin = 64
+
+// removeSubLocked removes c.subs[i]; the slice is dropped when empty and
+// reallocated when it holds less than a quarter of a large capacity. c.mu
+// must be held.
 func (c *conn) removeSubLocked(i int) {
 	last := len(c.subs) - 1
 	c.subs[i] = c.subs[last]
 	c.subs[last] = nil
 	c.subs = c.subs[:last]
-	if len(c.subs) == 0 {
+	switch {
+	case len(c.subs) == 0:
 		c.subs = nil
+	case cap(c.subs) >= subsShrinkMin && len(c.subs) < cap(c.subs)/4:
+		c.subs = append([]*sub(nil), c.subs...)
 	}
 }
