@@ -1,0 +1,129 @@
+// Package nbio issues read(2) and write(2) on non-blocking sockets as raw
+// system calls.
+//
+// unix.Read and unix.Write tell the Go scheduler around every call that the
+// goroutine may block, so that its P can be handed to another thread. A
+// non-blocking socket never blocks (it answers EAGAIN), and subhub and its
+// load tool make tens of thousands of such calls per second: the
+// bookkeeping, and the system monitor thread waking every 20 µs to look for
+// Ps to take back from them, cost CPU for nothing. Use these only on file
+// descriptors opened with O_NONBLOCK.
+package nbio
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Write writes b to the non-blocking fd once and returns the bytes written.
+// A full socket gives (0, EAGAIN); an interrupted call is retried.
+func Write(fd int, b []byte) (int, error) {
+	return rw(unix.SYS_WRITE, fd, b)
+}
+
+// Read reads into b from the non-blocking fd once. An empty socket gives
+// (0, EAGAIN), the peer's EOF (0, nil); an interrupted call is retried.
+func Read(fd int, b []byte) (int, error) {
+	return rw(unix.SYS_READ, fd, b)
+}
+
+func rw(trap uintptr, fd int, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	for {
+		n, _, errno := unix.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		switch errno {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		}
+		return 0, errno
+	}
+}
+
+// EpollPoll collects the ready events of epfd without waiting (epoll_pwait
+// with a zero timeout, as a raw system call). To wait for events, register
+// epfd with the Go runtime's poller (see Waiter) instead of blocking a
+// thread in epoll_wait.
+func EpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
+	if len(events) == 0 {
+		return 0, nil
+	}
+	for {
+		n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+		switch errno {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		}
+		return 0, errno
+	}
+}
+
+// Waiter parks a goroutine until an epoll instance has ready events, using
+// the Go runtime's own poller: no thread sits in a blocking epoll_wait, so
+// the scheduler has no P to take back from a system call.
+type Waiter struct {
+	f  *os.File
+	rc syscall.RawConn
+}
+
+// NewWaiter makes epfd non-blocking and registers it with the runtime
+// poller. Close releases the registration and closes epfd.
+func NewWaiter(epfd int) (*Waiter, error) {
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(epfd), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Waiter{f: f, rc: rc}, nil
+}
+
+// Wait collects ready events of the epoll instance into events, parking
+// until there are some or until timeout passes (then it returns 0, nil).
+func (w *Waiter) Wait(events []unix.EpollEvent, timeout time.Duration) (int, error) {
+	if n, err := w.Poll(events); n > 0 || err != nil {
+		return n, err // busy: no deadline to arm
+	}
+	if err := w.f.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		return 0, err
+	}
+	var n int
+	var perr error
+	err := w.rc.Read(func(fd uintptr) bool {
+		n, perr = EpollPoll(int(fd), events)
+		return n > 0 || perr != nil
+	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return n, perr
+}
+
+// Poll collects ready events without waiting.
+func (w *Waiter) Poll(events []unix.EpollEvent) (int, error) {
+	var n int
+	var perr error
+	if err := w.rc.Control(func(fd uintptr) { n, perr = EpollPoll(int(fd), events) }); err != nil {
+		return 0, err
+	}
+	return n, perr
+}
+
+// Close closes the epoll instance.
+func (w *Waiter) Close() error { return w.f.Close() }
