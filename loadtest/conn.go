@@ -14,6 +14,8 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/valyala/fastjson"
 	"golang.org/x/sys/unix"
+
+	"github.com/subhub/subhub/internal/nbio"
 )
 
 // Connection states.
@@ -75,6 +77,7 @@ func (c *counters) init() {
 type loop struct {
 	e       *engine
 	epfd    int
+	poller  *nbio.Waiter // parks run on epfd through the Go runtime's poller
 	mu      sync.Mutex
 	conns   map[int32]*conn
 	all     []*conn
@@ -104,8 +107,8 @@ func (l *loop) run() {
 	events := make([]unix.EpollEvent, 256)
 	lastCheck := time.Now().UnixNano()
 	for !l.e.stopping.Load() {
-		n, err := unix.EpollWait(l.epfd, events, 100)
-		if err != nil && !errors.Is(err, unix.EINTR) {
+		n, err := l.poller.Wait(events, 100*time.Millisecond)
+		if err != nil {
 			return
 		}
 		l.mu.Lock()
@@ -228,7 +231,7 @@ func (l *loop) write(c *conn, b []byte) {
 		return
 	}
 	for len(b) > 0 {
-		n, err := unix.Write(c.fd, b)
+		n, err := nbio.Write(c.fd, b)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
@@ -246,7 +249,7 @@ func (l *loop) write(c *conn, b []byte) {
 
 func (l *loop) flush(c *conn) {
 	for len(c.out) > 0 {
-		n, err := unix.Write(c.fd, c.out)
+		n, err := nbio.Write(c.fd, c.out)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
@@ -292,7 +295,7 @@ func (l *loop) sendText(c *conn, msg []byte) { l.sendFrame(c, ws.OpText, msg) }
 // peer closed (then it reads on to the EOF). Lock held.
 func (l *loop) readAll(c *conn, hup bool) {
 	for c.state != stClosed {
-		n, err := unix.Read(c.fd, l.rbuf)
+		n, err := nbio.Read(c.fd, l.rbuf)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue

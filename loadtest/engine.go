@@ -13,6 +13,8 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
+
+	"github.com/subhub/subhub/internal/nbio"
 )
 
 // engine owns the client connections of one process.
@@ -56,8 +58,14 @@ func newEngine(cfg *Config, ts *topicSet, nloops int) (*engine, error) {
 			e.close()
 			return nil, err
 		}
+		w, err := nbio.NewWaiter(fd)
+		if err != nil {
+			unix.Close(fd)
+			e.close()
+			return nil, err
+		}
 		l := &loop{
-			e: e, epfd: fd, conns: map[int32]*conn{},
+			e: e, epfd: fd, poller: w, conns: map[int32]*conn{},
 			rbuf: make([]byte, readBufSize),
 			rng:  rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(i+1)*0x9e37+uint64(cfg.WorkerIndex))),
 			hist: newHist(), ivl: newHist(),
@@ -88,7 +96,7 @@ func (e *engine) close() {
 		}
 		clear(l.conns)
 		l.mu.Unlock()
-		unix.Close(l.epfd)
+		l.poller.Close()
 	}
 }
 
