@@ -4,9 +4,14 @@
 #     CONNS connections on one topic receive RATE msg/s.
 #  2. Churn: goroutines, live heap and RSS of the fresh server, and after
 #     the fan-out run and a run with --churn ended (every client gone): they
-#     must come back to baseline (RSS only partly: Go returns freed memory
-#     to the OS gradually).
+#     must come back to baseline. RSS is sampled 2, 10 and 30 s after the
+#     last client left, without forcing a GC (what the OS sees of an idle
+#     server: it allocates nothing, so no GC runs and RSS stays flat until
+#     the runtime's periodic GC, at most 2 minutes later), then once more
+#     after a forced GC (what that periodic GC brings it to).
 #   benchmarks/runtime.sh [CONNS] [RATE]     defaults: 5000 20
+# HEAP_FRESH_OUT=f.pb.gz and HEAP_OUT=f.pb.gz save heap profiles of the
+# fresh server and of the server after the churn (go tool pprof -diff_base).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNS=${1:-5000} RATE=${2:-20}
@@ -19,11 +24,16 @@ HP=$(port) NP=$(port) PP=$(port)
 pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$HP/healthz" >/dev/null && break; sleep 0.1; done
 metric() { curl -s "http://127.0.0.1:$HP/metrics" | awk -v m="$1" '$1==m {print $2}'; }
-gc() { curl -s -o /dev/null "http://127.0.0.1:$PP/debug/pprof/heap?gc=1"; } # forces a GC: live heap is then current
+# forces two GCs, so the live heap is current and sync.Pool victims (kept
+# for one cycle) are gone. debug=1 (text, no gzip) so that writing the
+# profile allocates too little to start a GC whose live heap would include
+# the profile itself.
+gc() { for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$PP/debug/pprof/heap?gc=1&debug=1"; done; }
 rss() { awk '/VmRSS/ {print $2}' /proc/$pid/status; }
 LT=("$BIN/subhub" loadtest --url "ws://127.0.0.1:$HP/graphql" --nats-url "nats://127.0.0.1:$NP" --quiet)
 
 gc; b_g=$(metric go_goroutines) b_h=$(metric go_gc_heap_live_bytes) b_r=$(rss) # baseline: fresh, no clients
+[ -n "${HEAP_FRESH_OUT:-}" ] && curl -s -o "$HEAP_FRESH_OUT" "http://127.0.0.1:$PP/debug/pprof/heap"
 g0=$(metric go_gc_cycles_total)
 "${LT[@]}" --conns "$CONNS" --topics 1 --rate "$RATE" --duration 10s --json "$BIN/fan.json" >/dev/null 2>&1
 g1=$(metric go_gc_cycles_total)
@@ -33,15 +43,17 @@ echo "GC during fan-out ($CONNS connections, 1 topic, $RATE msg/s, 10 s): $(pyth
 "${LT[@]}" --conns 2000 --topics 100 --rate 200 --churn 1000 --duration 10s --json "$BIN/churn.json" >/dev/null 2>&1
 # the /metrics request itself is one connection
 for _ in $(seq 100); do [ "$(metric subhub_connections)" = "1" ] && break; sleep 0.1; done
-sleep 2; gc
+sleep 2; r2=$(rss); sleep 8; r10=$(rss); sleep 20; r30=$(rss)
+gc; a_g=$(metric go_goroutines) a_h=$(metric go_gc_heap_live_bytes) a_r=$(rss)
 [ -n "${HEAP_OUT:-}" ] && curl -s -o "$HEAP_OUT" "http://127.0.0.1:$PP/debug/pprof/heap"
-a_g=$(metric go_goroutines) a_h=$(metric go_gc_heap_live_bytes) a_r=$(rss)
-python3 - "$BIN/churn.json" "$b_g" "$a_g" "$b_h" "$a_h" "$b_r" "$a_r" "$(metric subhub_nats_subscriptions)" <<'PY'
+python3 - "$BIN/churn.json" "$b_g" "$a_g" "$b_h" "$a_h" "$b_r" "$a_r" "$(metric subhub_nats_subscriptions)" "$r2" "$r10" "$r30" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-bg, ag, bh, ah, br, ar, ns = sys.argv[2:]
+bg, ag, bh, ah, br, ar, ns, r2, r10, r30 = sys.argv[2:]
+mib = lambda kb: f"{int(kb)/1024:.1f}"
 print(f"Churn (2,000 stable connections over 100 topics, 200 msg/s, 1,000 subscribe+unsubscribe/s for 10 s): "
       f"{r['churn_ops']} churn operations, stable subscribers lost {r['lost']} of {r['expected']}; "
       f"goroutines {bg} on the fresh server, {ag} after; live heap {int(bh)/1048576:.1f} MiB fresh, {int(ah)/1048576:.1f} MiB after; "
-      f"RSS {int(br)/1024:.1f} MiB fresh, {int(ar)/1024:.1f} MiB after; NATS subscriptions after: {ns}")
+      f"RSS {mib(br)} MiB fresh; after the last client left {mib(r2)} MiB at +2 s, {mib(r10)} at +10 s, {mib(r30)} at +30 s, "
+      f"{mib(ar)} after a forced GC; NATS subscriptions after: {ns}")
 PY
