@@ -205,15 +205,15 @@ func headlines(runs []*measurement) []headline {
 	return []headline{
 		ceiling("Sustainable fan-out ceiling, deliveries/s", metrics.sustainable),
 		ceiling("Fan-out ceiling at loss ≤ 0.1% (any p99), deliveries/s", metrics.keepsUp),
-		{Metric: "Server CPU-s per million deliveries", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", "", cpu)},
-		{Metric: "Server CPU-s per million deliveries", Scenario: "batched", Better: "lower", Values: pick("batched", "", cpu)},
+		{Metric: "Server CPU-s per million deliveries (median of rounds)", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", "", cpu)},
+		{Metric: "Server CPU-s per million deliveries (median of rounds)", Scenario: "batched", Better: "lower", Values: pick("batched", "", cpu)},
 		{Metric: "Server CPU-s per million deliveries", Scenario: "many-topics / rate=50000", Better: "lower", Values: pick("many-topics", "rate=50000", cpu)},
 		{Metric: "Server CPU-s per million deliveries", Scenario: "many-topics / rate=5000", Better: "lower", Values: pick("many-topics", "rate=5000", cpu)},
 		{Metric: "Server RSS per connection, KiB", Scenario: "idle", Better: "lower", Values: pick("idle", "", func(m metrics) float64 { return m.RSSPerConnKiB })},
 		{Metric: "p99 latency, ms (median of rounds)", Scenario: "tail", Better: "lower", Values: pick("tail", "", func(m metrics) float64 { return m.P99 })},
 		{Metric: "p99.9 latency, ms (median of rounds)", Scenario: "tail", Better: "lower", Values: pick("tail", "", func(m metrics) float64 { return m.P999 })},
 		{Metric: "p99 latency, ms", Scenario: "fanout / rate=1", Better: "lower", Values: pick("fanout", "rate=1", func(m metrics) float64 { return m.P99 })},
-		{Metric: "p99 latency, ms", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", "", func(m metrics) float64 { return m.P99 })},
+		{Metric: "p99 latency, ms (median of rounds)", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", "", func(m metrics) float64 { return m.P99 })},
 	}
 }
 

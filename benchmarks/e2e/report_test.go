@@ -177,7 +177,7 @@ func TestHeadlines(t *testing.T) {
 	require.Equal(t, 90000.0, byLoss.value("naive"), "its p99 failed, its loss did not")
 	require.True(t, math.IsNaN(byLoss.value("floor")), "lossy at the first step")
 
-	cpu := byKey["Server CPU-s per million deliveries/one-per-conn"]
+	cpu := byKey["Server CPU-s per million deliveries (median of rounds)/one-per-conn"]
 	require.InDelta(t, 0.1, ratio(cpu.value("subhub"), cpu.value("naive")), 1e-9)
 	require.InDelta(t, 0.5, ratio(cpu.value("subhub"), cpu.value("floor")), 1e-9)
 
@@ -194,7 +194,7 @@ func TestHeadlines(t *testing.T) {
 	require.Equal(t, 40.0, byKey["p99.9 latency, ms (median of rounds)/tail"].value("subhub"))
 	require.Equal(t, 2.0, byKey["p99 latency, ms/fanout / rate=1"].value("subhub"))
 	require.Empty(t, byKey["p99 latency, ms/fanout / rate=1"].AtLeast)
-	require.Empty(t, byKey["Server CPU-s per million deliveries/batched"].Values, "batched did not run")
+	require.Empty(t, byKey["Server CPU-s per million deliveries (median of rounds)/batched"].Values, "batched did not run")
 }
 
 func TestMedian(t *testing.T) {
@@ -267,7 +267,7 @@ func TestWriteMarkdown(t *testing.T) {
 		"- Load average (1/5/15 min) at start: 0.10 0.20 0.30; at end: 1.00 0.50 0.40",
 		"| Sustainable fan-out ceiling, deliveries/s | fanout | higher | ≥ 500,000 | 50,000 | n/a | ≥ 10.00× | n/a |",
 		"| Fan-out ceiling at loss ≤ 0.1% (any p99), deliveries/s | fanout | higher | ≥ 500,000 | ≥ 90,000 | n/a | n/a | n/a |",
-		"| Server CPU-s per million deliveries | one-per-conn | lower | 2.00 | 20.00 | 4.00 | 0.10× | 0.50× |",
+		"| Server CPU-s per million deliveries (median of rounds) | one-per-conn | lower | 2.00 | 20.00 | 4.00 | 0.10× | 0.50× |",
 		"| Server RSS per connection, KiB | idle | lower | 6.00 | 30.00 | n/a | 0.20× | n/a |",
 		"| fanout | floor | rate=1 | 0 | 9,000 | 0.00 | 1.00 | 0.00 | 1.0000% |",
 		"loadtest exit 1 / odd |",

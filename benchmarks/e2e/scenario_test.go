@@ -65,7 +65,9 @@ func TestScenariosMatchTheIssue(t *testing.T) {
 	require.Equal(t, 10000, byName["fanout"].Load.Conns)
 	require.Equal(t, 5000, byName["many-topics"].Load.Topics)
 	require.Equal(t, []float64{5000, 50000}, byName["many-topics"].Rates, "the second step gives each of the 10,000 connections 10 msg/s, as one-per-conn")
-	require.Equal(t, 3, byName["tail"].Repeat)
+	for _, name := range []string{"tail", "one-per-conn", "batched"} {
+		require.Equal(t, 3, byName[name].Repeat, "%s: a ratio of ~10 %% needs the median of interleaved rounds on this noisy machine", name)
+	}
 	require.Equal(t, 1000.0, byName["churn"].Load.Churn)
 	require.Equal(t, load{Conns: 10000, Topics: 1, Rate: 10}, pick(byName["one-per-conn"].Load))
 	require.Equal(t, load{Conns: 1000, SubsPerConn: 10, Topics: 10, Rate: 200}, pick(byName["batched"].Load))
