@@ -36,8 +36,14 @@ func rw(trap uintptr, fd int, b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	return raw(trap, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+}
+
+// raw issues a system call of up to three arguments (the rest zero)
+// without telling the scheduler, retrying when interrupted.
+func raw(trap, a1, a2, a3 uintptr) (int, error) {
 	for {
-		n, _, errno := unix.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		n, _, errno := unix.RawSyscall6(trap, a1, a2, a3, 0, 0, 0)
 		switch errno {
 		case 0:
 			return int(n), nil
@@ -56,16 +62,8 @@ func EpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 	if len(events) == 0 {
 		return 0, nil
 	}
-	for {
-		n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-		switch errno {
-		case 0:
-			return int(n), nil
-		case unix.EINTR:
-			continue
-		}
-		return 0, errno
-	}
+	// epoll_pwait(epfd, events, maxevents, timeout 0, no sigmask)
+	return raw(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)))
 }
 
 // Waiter parks a goroutine until an epoll instance has ready events, using
