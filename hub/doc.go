@@ -26,7 +26,9 @@
 // small sets inline, large ones split over a writer pool with one goroutine
 // per core. Frames queued while a connection is being written leave
 // together in the next write, so batching grows with load and nothing waits
-// when idle.
+// when idle. Options.Coalesce adds pacing: a large flush less than Coalesce
+// after the previous one waits for the rest of that gap (the loop's pace
+// timer) while frames keep queueing, so they share writes.
 //
 // Writes: one writer at a time per connection (conn.writing). A flush is a
 // single non-blocking write of everything queued. Outbound buffers come

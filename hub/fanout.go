@@ -3,6 +3,8 @@ package hub
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/valyala/fastjson"
@@ -40,6 +42,10 @@ type loop struct {
 	payload []byte
 	dirty   []*conn
 	queued  int // bytes queued since the last flush
+	// pace fires when a paced flush (Options.Coalesce) is due; armed says
+	// it is set and l.dirty is waiting for it.
+	pace  *time.Timer
+	armed bool
 
 	projections uint64 // plans executed, for tests: one per group per message
 
@@ -62,10 +68,16 @@ func newLoop(h *Hub, idx int) *loop {
 
 func (l *loop) run() {
 	defer l.h.wg.Done()
+	l.pace = time.NewTimer(time.Hour)
+	l.pace.Stop()
+	defer l.pace.Stop()
 	for {
 		select {
 		case <-l.h.stop:
 			return
+		case <-l.pace.C:
+			l.armed = false
+			l.submit()
 		case m := <-l.ch:
 			l.handle(m)
 			for i := 1; i < maxBurst && l.queued < maxBurstBytes; i++ {
@@ -150,11 +162,11 @@ func (l *loop) deliver(t *topic, v *fastjson.Value) {
 }
 
 // flush writes every connection touched since the last flush: small sets
-// inline, large ones split over the writer pool.
+// inline, large ones split over the writer pool, paced under load.
 func (l *loop) flush() {
 	l.queued = 0
-	if len(l.dirty) == 0 {
-		return
+	if len(l.dirty) == 0 || l.armed {
+		return // a paced flush is due and will take the new ones too
 	}
 	if len(l.dirty) <= inlineFlush {
 		for i, c := range l.dirty {
@@ -162,6 +174,19 @@ func (l *loop) flush() {
 			l.dirty[i] = nil
 		}
 		l.dirty = l.dirty[:0]
+		return
+	}
+	if wait := l.h.writers.paceWait(l.h.opts.Coalesce); wait > 0 {
+		l.armed = true
+		l.pace.Reset(wait)
+		return
+	}
+	l.submit()
+}
+
+// submit hands l.dirty to the writer pool.
+func (l *loop) submit() {
+	if len(l.dirty) == 0 {
 		return
 	}
 	l.h.writers.submit(l.dirty)
@@ -175,17 +200,22 @@ func (l *loop) flush() {
 // one dirty list at a time (conn.dirty), so two writers never race for it;
 // conn.flush serialises anyway.
 type writerPool struct {
-	tasks  chan *writerTask
-	free   sync.Pool
-	wg     sync.WaitGroup
-	n      int
-	closed chan struct{}
+	// lastSubmit is when the last large flush was handed over, in
+	// nanoseconds since start: the pacing clock shared by every loop.
+	lastSubmit atomic.Int64
+	epoch      time.Time
+	tasks      chan *writerTask
+	free       sync.Pool
+	wg         sync.WaitGroup
+	n          int
+	closed     chan struct{}
 }
 
 type writerTask struct{ conns []*conn }
 
 func newWriterPool() *writerPool {
 	p := &writerPool{
+		epoch:  time.Now(),
 		tasks:  make(chan *writerTask, 4096),
 		n:      runtime.GOMAXPROCS(0),
 		closed: make(chan struct{}),
@@ -218,9 +248,24 @@ func (p *writerPool) run() {
 	}
 }
 
+// paceWait returns how long a large flush must wait so that it starts at
+// least gap after the previous one (0: now). Flushes further apart than gap
+// (an idle or lightly loaded hub) never wait.
+func (p *writerPool) paceWait(gap time.Duration) time.Duration {
+	if gap <= 0 {
+		return 0
+	}
+	last := p.lastSubmit.Load()
+	if last == 0 {
+		return 0
+	}
+	return time.Duration(last) + gap - time.Since(p.epoch)
+}
+
 // submit hands conns to the writers in chunks; conns may be reused by the
 // caller afterwards.
 func (p *writerPool) submit(conns []*conn) {
+	p.lastSubmit.Store(int64(max(time.Since(p.epoch), 1)))
 	for len(conns) > 0 {
 		n := min(len(conns), writerChunk)
 		t := p.free.Get().(*writerTask)

@@ -35,6 +35,13 @@ type Options struct {
 	// release immediately; at most one second.
 	Linger time.Duration
 
+	// Coalesce paces large fan-out flushes under load: one that would start
+	// less than Coalesce after the previous one waits until Coalesce has
+	// passed, while frames for its connections keep queueing, so that they
+	// leave several to a write. A flush after a quiet spell starts at once:
+	// nothing is delayed when idle. Zero disables it; at most 100 ms.
+	Coalesce time.Duration
+
 	// MaxMessageBytes is the largest client message accepted (a larger one
 	// is closed with 1009). Zero value means 64 KiB.
 	MaxMessageBytes int
@@ -91,6 +98,7 @@ const (
 	defaultKeepAlive       = 12 * time.Second
 	defaultPlanCacheSize   = 4096
 	maxLinger              = time.Second
+	maxCoalesce            = 100 * time.Millisecond
 )
 
 // withDefaults returns a copy of o with defaults applied, or an error naming
@@ -131,6 +139,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Linger < 0 || o.Linger > maxLinger {
 		return o, fmt.Errorf("%w: linger %s must be between 0 and %s", ErrInvalidOption, o.Linger, maxLinger)
+	}
+	if o.Coalesce < 0 || o.Coalesce > maxCoalesce {
+		return o, fmt.Errorf("%w: coalesce %s must be between 0 and %s", ErrInvalidOption, o.Coalesce, maxCoalesce)
 	}
 	if o.MaxMessageBytes == 0 {
 		o.MaxMessageBytes = defaultMaxMessageBytes

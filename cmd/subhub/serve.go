@@ -50,6 +50,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.NATSPool, "nats-pool", 1, "number of NATS connections; a subject always uses the same one")
 	fs.IntVar(&o.Shards, "shards", 0, "topic registry shards and fan-out loops (0 = 4 x GOMAXPROCS)")
 	fs.DurationVar(&o.Linger, "linger", 0, "keep a NATS subscription this long after its last subscriber left (max 1s)")
+	fs.DurationVar(&o.Coalesce, "coalesce", 20*time.Millisecond, "under load, space large fan-out flushes this far apart so frames share writes (0 = off, max 100ms)")
 	fs.IntVar(&o.MaxMessageBytes, "max-message-bytes", 64<<10, "largest client message; larger ones are closed with 1009")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", 10*time.Second, "time a new connection has to send its HTTP request (then 408)")
 	fs.DurationVar(&o.InitTimeout, "init-timeout", 3*time.Second, "time a graphql-transport-ws client has to send connection_init (then 4408)")
@@ -122,6 +123,9 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 	}
 	if cfg.opts.Shards < 0 {
 		return nil, fmt.Errorf("--shards must not be negative, got %d", cfg.opts.Shards)
+	}
+	if c := cfg.opts.Coalesce; c < 0 || c > 100*time.Millisecond {
+		return nil, fmt.Errorf("--coalesce must be between 0 and 100ms, got %s", c)
 	}
 	return cfg, nil
 }

@@ -20,6 +20,7 @@ func TestParseServeDefaultsEnvAndFlags(t *testing.T) {
 	require.Equal(t, "127.0.0.1:4222", cfg.embeddedNATS)
 	require.Equal(t, 3*time.Second, cfg.opts.InitTimeout)
 	require.Equal(t, 1, cfg.opts.NATSPool)
+	require.Equal(t, 20*time.Millisecond, cfg.opts.Coalesce)
 
 	cfg, err = parseServe([]string{"--nats-pool", "4"}, env(map[string]string{
 		"SUBHUB_NATS_URL":   "nats://a:4222,nats://b:4222",
@@ -48,6 +49,8 @@ func TestParseServeRejectsBadValues(t *testing.T) {
 		{[]string{"--envelope", "soap"}, nil, "--envelope"},
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
 		{[]string{"--shards", "-2"}, nil, "--shards"},
+		{[]string{"--coalesce", "-1ms"}, nil, "--coalesce must be between 0 and 100ms"},
+		{nil, map[string]string{"SUBHUB_COALESCE": "1s"}, "--coalesce must be between 0 and 100ms, got 1s"},
 		{[]string{"extra"}, nil, "unexpected argument"},
 		{nil, map[string]string{"SUBHUB_NATS_POOL": "many"}, "SUBHUB_NATS_POOL"},
 		{[]string{"--nope"}, nil, "flag provided but not defined"},
