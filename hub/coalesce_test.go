@@ -8,6 +8,31 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestSmallFanoutsAreNotPaced: fan-outs under paceMin connections are
+// written at once however often they come.
+func TestSmallFanoutsAreNotPaced(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.Coalesce = 100 * time.Millisecond })
+	nc := connectNATS(t, e.ClientURL())
+	const n = inlineFlush + 8 // through the writer pool, under paceMin
+	clients := make([]*wsClient, n)
+	for i := range clients {
+		clients[i] = dialWS(t, h)
+		clients[i].init()
+		clients[i].subscribe("s", topicQuery("small"))
+	}
+	waitSubs(t, h, n)
+	waitNATSSubs(t, e, 1)
+	for i := 1; i <= 3; i++ {
+		require.NoError(t, nc.Publish("small", []byte(`{"seq":1}`)))
+		for _, c := range clients {
+			require.Equal(t, "next", c.next()["type"])
+		}
+	}
+	require.Zero(t, h.Stats().PacedFlushes.Load(), "none held")
+}
+
 func TestPaceWait(t *testing.T) {
 	p := newWriterPool()
 	require.Zero(t, p.paceWait(time.Hour), "nothing written yet: no reason to wait")
@@ -29,7 +54,7 @@ func TestCoalesceHoldsFramesUntilTheGapHasPassed(t *testing.T) {
 	h := startHub(t, e.ClientURL(), func(o *Options) { o.Coalesce = gap })
 	nc := connectNATS(t, e.ClientURL())
 
-	const n = inlineFlush + 8 // large enough for the writer pool
+	const n = paceMin // the smallest fan-out that is paced
 	clients := make([]*wsClient, n)
 	for i := range clients {
 		clients[i] = dialWS(t, h)
@@ -58,4 +83,5 @@ func TestCoalesceHoldsFramesUntilTheGapHasPassed(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, time.Since(start), gap, "held until the gap after the first flush had passed")
+	require.Positive(t, h.Stats().PacedFlushes.Load())
 }

@@ -26,6 +26,10 @@ const (
 	inlineFlush = 32
 	// writerChunk is the number of connections in one writer pool task.
 	writerChunk = 128
+	// paceMin is the smallest flush that Options.Coalesce paces: pacing
+	// pays where one message costs many writes; frequent small fan-outs
+	// (many modest topics) are written at once.
+	paceMin = 256
 )
 
 // loop is one shard's fan-out goroutine. Every NATS subscription of the
@@ -176,7 +180,12 @@ func (l *loop) flush() {
 		l.dirty = l.dirty[:0]
 		return
 	}
+	if len(l.dirty) < paceMin {
+		l.submit() // a small fan-out costs little to write at once
+		return
+	}
 	if wait := l.h.writers.paceWait(l.h.opts.Coalesce); wait > 0 {
+		l.h.stats.PacedFlushes.Add(1)
 		l.armed = true
 		l.pace.Reset(wait)
 		return

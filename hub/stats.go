@@ -19,6 +19,7 @@ type Stats struct {
 	InvalidMessages   atomic.Int64 // NATS messages dropped as undecodable
 	Completions       atomic.Int64 // topics completed by publishers
 	SlowClosed        atomic.Int64 // connections closed for exceeding the outbound bound
+	PacedFlushes      atomic.Int64 // large fan-out flushes held back by Options.Coalesce
 	UpstreamErrors    atomic.Int64 // NATS subscribe failures
 	NATSDropped       atomic.Int64 // messages NATS dropped because a fan-out loop fell behind
 	Published         atomic.Int64 // messages accepted by POST /publish
@@ -39,6 +40,7 @@ func (s *Stats) writePrometheus(w io.Writer) {
 	line("invalid_messages_total", "NATS messages dropped as undecodable.", s.InvalidMessages.Load(), "counter")
 	line("completions_total", "Topics completed by publishers.", s.Completions.Load(), "counter")
 	line("slow_closed_total", "Connections closed for exceeding the outbound bound.", s.SlowClosed.Load(), "counter")
+	line("paced_flushes_total", "Large fan-out flushes held back by --coalesce so that frames share writes.", s.PacedFlushes.Load(), "counter")
 	line("upstream_errors_total", "NATS subscribe failures.", s.UpstreamErrors.Load(), "counter")
 	line("nats_dropped_total", "Messages dropped because a fan-out loop fell behind.", s.NATSDropped.Load(), "counter")
 	line("published_total", "Messages accepted by POST /publish.", s.Published.Load(), "counter")
