@@ -15,15 +15,7 @@ func TestSmallFanoutsAreNotPaced(t *testing.T) {
 	e := startNATS(t)
 	h := startHub(t, e.ClientURL(), func(o *Options) { o.Coalesce = 100 * time.Millisecond })
 	nc := connectNATS(t, e.ClientURL())
-	const n = inlineFlush + 8 // through the writer pool, under paceMin
-	clients := make([]*wsClient, n)
-	for i := range clients {
-		clients[i] = dialWS(t, h)
-		clients[i].init()
-		clients[i].subscribe("s", topicQuery("small"))
-	}
-	waitSubs(t, h, n)
-	waitNATSSubs(t, e, 1)
+	clients := subscribeMany(t, h, e, inlineFlush+8, "small") // through the writer pool, under paceMin
 	for i := 1; i <= 3; i++ {
 		require.NoError(t, nc.Publish("small", []byte(`{"seq":1}`)))
 		for _, c := range clients {
@@ -54,15 +46,7 @@ func TestCoalesceHoldsFramesUntilTheGapHasPassed(t *testing.T) {
 	h := startHub(t, e.ClientURL(), func(o *Options) { o.Coalesce = gap })
 	nc := connectNATS(t, e.ClientURL())
 
-	const n = paceMin // the smallest fan-out that is paced
-	clients := make([]*wsClient, n)
-	for i := range clients {
-		clients[i] = dialWS(t, h)
-		clients[i].init()
-		clients[i].subscribe("s", topicQuery("paced"))
-	}
-	waitSubs(t, h, n)
-	waitNATSSubs(t, e, 1)
+	clients := subscribeMany(t, h, e, paceMin, "paced") // the smallest fan-out that is paced
 
 	seq := func(c *wsClient) string {
 		m := c.next()
@@ -84,4 +68,19 @@ func TestCoalesceHoldsFramesUntilTheGapHasPassed(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, time.Since(start), gap, "held until the gap after the first flush had passed")
 	require.Positive(t, h.Stats().PacedFlushes.Load())
+}
+
+// subscribeMany connects n graphql-ws clients to h, each subscribed once to
+// topic, and waits until the hub and NATS have registered them.
+func subscribeMany(t *testing.T, h *Hub, e *EmbeddedNATS, n int, topic string) []*wsClient {
+	t.Helper()
+	clients := make([]*wsClient, n)
+	for i := range clients {
+		clients[i] = dialWS(t, h)
+		clients[i].init()
+		clients[i].subscribe("s", topicQuery(topic))
+	}
+	waitSubs(t, h, int64(n))
+	waitNATSSubs(t, e, 1)
+	return clients
 }
