@@ -180,15 +180,14 @@ func (l *loop) flush() {
 		l.dirty = l.dirty[:0]
 		return
 	}
-	if len(l.dirty) < paceMin {
-		l.submit() // a small fan-out costs little to write at once
-		return
-	}
-	if wait := l.h.writers.paceWait(l.h.opts.Coalesce); wait > 0 {
-		l.h.stats.PacedFlushes.Add(1)
-		l.armed = true
-		l.pace.Reset(wait)
-		return
+	// A small fan-out costs little to write at once; a large one is paced.
+	if len(l.dirty) >= paceMin {
+		if wait := l.h.writers.paceWait(l.h.opts.Coalesce); wait > 0 {
+			l.h.stats.PacedFlushes.Add(1)
+			l.armed = true
+			l.pace.Reset(wait)
+			return
+		}
 	}
 	l.submit()
 }

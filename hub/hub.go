@@ -302,12 +302,6 @@ func poolIndex(subject string, n int) int {
 	return int(x % uint32(n))
 }
 
-// shrinkMin is the smallest peak at which a connection table that grew
-// with a traffic spike is rebuilt at its current size once it has fallen
-// below a quarter of that peak (Go maps never shrink). A rebuild copies
-// fewer entries than the removals since the peak: O(1) amortised.
-const shrinkMin = 1024
-
 func (h *Hub) addConn(c *conn) bool {
 	h.connsMu.Lock()
 	defer h.connsMu.Unlock()
@@ -323,11 +317,6 @@ func (h *Hub) removeConn(c *conn) {
 	h.connsMu.Lock()
 	defer h.connsMu.Unlock()
 	delete(h.conns, c)
-	if h.connsPeak >= shrinkMin && len(h.conns) < h.connsPeak/4 {
-		m := make(map[*conn]struct{}, len(h.conns))
-		for c := range h.conns {
-			m[c] = struct{}{}
-		}
-		h.conns, h.connsPeak = m, len(m)
-	}
+	// After a traffic spike, rebuild the table at its size (maps never shrink).
+	h.conns, h.connsPeak = shard.ShrinkMap(h.conns, h.connsPeak)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/subhub/subhub/hub/graphql"
+	"github.com/subhub/subhub/shard"
 	"github.com/subhub/subhub/wire"
 )
 
@@ -289,8 +290,8 @@ func (c *conn) findSubLocked(id string) int {
 }
 
 // subsShrinkMin is the smallest capacity at which c.subs is reallocated
-// once it holds less than a quarter of it. Lower than shrinkMin because it
-// is per connection.
+// once it holds less than a quarter of it. Lower than shard.ShrinkMin
+// because it is per connection.
 const subsShrinkMin = 64
 
 // removeSubLocked removes c.subs[i]; the slice is dropped when empty and
@@ -304,7 +305,7 @@ func (c *conn) removeSubLocked(i int) {
 	switch {
 	case len(c.subs) == 0:
 		c.subs = nil
-	case cap(c.subs) >= subsShrinkMin && len(c.subs) < cap(c.subs)/4:
+	case shard.ShouldShrink(len(c.subs), cap(c.subs), subsShrinkMin):
 		c.subs = append([]*sub(nil), c.subs...)
 	}
 }

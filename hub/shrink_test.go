@@ -7,10 +7,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/subhub/subhub/shard"
 )
 
 // TestConnTableShrinks checks that the connection table is rebuilt once it
-// has fallen below a quarter of a peak of at least shrinkMin, and that it
+// has fallen below a quarter of a peak of at least shard.ShrinkMin, and that it
 // still holds exactly the remaining connections.
 func TestConnTableShrinks(t *testing.T) {
 	t.Parallel()
@@ -23,7 +25,7 @@ func TestConnTableShrinks(t *testing.T) {
 		{name: "to a quarter keeps the table", peak: 2048, keep: 512, wantPeak: 2048},
 		{name: "below a quarter rebuilds", peak: 2048, keep: 511, wantRebuilt: true, wantPeak: 511},
 		{name: "to nothing rebuilds twice", peak: 8192, keep: 0, wantRebuilt: true, wantPeak: 510},
-		{name: "below the floor nothing is rebuilt", peak: shrinkMin - 1, keep: 0, wantPeak: shrinkMin - 1},
+		{name: "below the floor nothing is rebuilt", peak: shard.ShrinkMin - 1, keep: 0, wantPeak: shard.ShrinkMin - 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,7 +55,7 @@ func TestConnTableShrinks(t *testing.T) {
 // rebuilds from many goroutines; stable connections must stay in the table.
 func TestConnTableShrinksConcurrently(t *testing.T) {
 	t.Parallel()
-	const workers, perWorker, rounds, stable = 4, 2 * shrinkMin, 2, 10
+	const workers, perWorker, rounds, stable = 4, 2 * shard.ShrinkMin, 2, 10
 	h := &Hub{conns: make(map[*conn]struct{})}
 	want := map[*conn]struct{}{}
 	for range stable {
@@ -78,7 +80,7 @@ func TestConnTableShrinksConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 	require.Equal(t, want, h.conns)
-	require.Less(t, h.connsPeak, shrinkMin, "the table peaked at %d and was never rebuilt", workers*perWorker)
+	require.Less(t, h.connsPeak, shard.ShrinkMin, "the table peaked at %d and was never rebuilt", workers*perWorker)
 }
 
 // TestSubsShrink checks that a connection's subscription slice is

@@ -27,29 +27,38 @@ type shard[G comparable, S comparable] struct {
 	_      [64]byte
 }
 
-// shrinkMin is the smallest peak at which a map or slice that grew with
-// topics or subscribers is rebuilt at its current size once it has fallen
-// to a quarter of that peak (Go maps never shrink, slices keep their
-// capacity). Below it the memory is not worth a copy.
-const shrinkMin = 1024
+// ShrinkMin is the smallest peak at which a map or slice that grew with
+// topics, subscribers or connections is rebuilt at its current size once it
+// has fallen to a quarter of that peak (Go maps never shrink, slices keep
+// their capacity). Below it the memory is not worth a copy.
+const ShrinkMin = 1024
 
-// shouldShrink reports whether a structure holding n entries, whose size
-// peaked at peak since it was last built, should be rebuilt. A rebuild
-// copies fewer than peak/4 entries and follows at least 3/4 peak removals,
-// so it costs O(1) amortised per removal.
-func shouldShrink(n, peak int) bool { return peak >= shrinkMin && n < peak/4 }
+// ShouldShrink reports whether a structure holding n entries, whose size
+// peaked at peak since it was last built, should be rebuilt: the peak is at
+// least floor and n below a quarter of it. A rebuild copies fewer than
+// peak/4 entries and follows at least 3/4 peak removals, so it costs O(1)
+// amortised per removal.
+func ShouldShrink(n, peak, floor int) bool { return peak >= floor && n < peak/4 }
 
-// shrinkTopics rebuilds the topics map at its current size once it has
-// fallen far below its peak. Shard write lock held.
+// ShrinkMap returns m rebuilt at its current size and that size as the new
+// peak once ShouldShrink(len(m), peak, ShrinkMin); otherwise m and peak.
+// The caller tracks peak (the largest len(m) since m was built) and holds
+// whatever lock guards m.
+func ShrinkMap[K comparable, V any](m map[K]V, peak int) (map[K]V, int) {
+	if !ShouldShrink(len(m), peak, ShrinkMin) {
+		return m, peak
+	}
+	n := make(map[K]V, len(m))
+	for k, v := range m {
+		n[k] = v
+	}
+	return n, len(n)
+}
+
+// shrinkTopics rebuilds the topics map once it has fallen far below its
+// peak. Shard write lock held.
 func (sh *shard[G, S]) shrinkTopics() {
-	if !shouldShrink(len(sh.topics), sh.peak) {
-		return
-	}
-	m := make(map[string]*Topic[G, S], len(sh.topics))
-	for k, t := range sh.topics {
-		m[k] = t
-	}
-	sh.topics, sh.peak = m, len(m)
+	sh.topics, sh.peak = ShrinkMap(sh.topics, sh.peak)
 }
 
 // New returns a registry with n shards; n <= 0 means
@@ -206,7 +215,7 @@ func (sh *shard[G, S]) unidle(t *Topic[G, S]) {
 	sh.idle = sh.idle[:last]
 	t.idle = -1
 	t.emptySince = time.Time{}
-	if shouldShrink(len(sh.idle), cap(sh.idle)) {
+	if ShouldShrink(len(sh.idle), cap(sh.idle), ShrinkMin) {
 		sh.idle = append([]*Topic[G, S](nil), sh.idle...)
 	}
 }

@@ -38,7 +38,7 @@ func TestShrinkTopics(t *testing.T) {
 		{name: "remove to a quarter keeps the map", drop: byRemove, peak: 2048, keep: 512, wantPeak: 2048},
 		{name: "remove below a quarter rebuilds", drop: byRemove, peak: 2048, keep: 511, wantRebuilt: true, wantPeak: 511},
 		{name: "remove to almost nothing rebuilds once", drop: byRemove, peak: 4096, keep: 3, wantRebuilt: true, wantPeak: 1023},
-		{name: "below the floor nothing is rebuilt", drop: byRemove, peak: shrinkMin - 1, keep: 0, wantPeak: shrinkMin - 1},
+		{name: "below the floor nothing is rebuilt", drop: byRemove, peak: ShrinkMin - 1, keep: 0, wantPeak: ShrinkMin - 1},
 		{name: "RemoveTopic rebuilds", drop: byRemoveTopic, peak: 2048, keep: 100, wantRebuilt: true, wantPeak: 511},
 		{name: "Expire rebuilds", drop: byExpire, peak: 2048, keep: 100, wantRebuilt: true, wantPeak: 100},
 		{name: "Expire of everything rebuilds", drop: byExpire, peak: 2048, keep: 0, wantRebuilt: true, wantPeak: 0},
@@ -116,7 +116,7 @@ func TestShrinkGroup(t *testing.T) {
 		{name: "to a quarter keeps the group", peak: 2048, keep: 512, wantPeak: 2048},
 		{name: "below a quarter rebuilds", peak: 2048, keep: 511, wantRebuilt: true, wantPeak: 511},
 		{name: "to one subscriber rebuilds once", peak: 4096, keep: 1, wantRebuilt: true, wantPeak: 1023},
-		{name: "below the floor nothing is rebuilt", peak: shrinkMin - 1, keep: 1, wantPeak: shrinkMin - 1},
+		{name: "below the floor nothing is rebuilt", peak: ShrinkMin - 1, keep: 1, wantPeak: ShrinkMin - 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,11 +228,11 @@ func TestConcurrentShrink(t *testing.T) {
 		t.Run(fmt.Sprint("linger=", linger), func(t *testing.T) {
 			t.Parallel()
 			// One shard, so that every churner's round alone takes the
-			// topics map and the stable group past shrinkMin.
+			// topics map and the stable group past ShrinkMin.
 			const (
 				stable   = 50
 				churners = 4
-				perRound = shrinkMin + 100
+				perRound = ShrinkMin + 100
 				rounds   = 3
 			)
 			r := New[int, int](1, linger)
@@ -320,11 +320,11 @@ func TestConcurrentShrink(t *testing.T) {
 				require.Equal(t, 1, tp.NumGroups())
 				// The group peaked at stable+churners*perRound: it must
 				// have been rebuilt since.
-				require.Less(t, tp.groups[0].peak, shrinkMin)
+				require.Less(t, tp.groups[0].peak, ShrinkMin)
 			}))
 			for i := range r.shards {
-				require.Less(t, r.shards[i].peak, shrinkMin, "shard %d topics map not rebuilt", i)
-				require.Less(t, cap(r.shards[i].idle), shrinkMin, "shard %d idle list not reallocated", i)
+				require.Less(t, r.shards[i].peak, ShrinkMin, "shard %d topics map not rebuilt", i)
+				require.Less(t, cap(r.shards[i].idle), ShrinkMin, "shard %d idle list not reallocated", i)
 			}
 		})
 	}

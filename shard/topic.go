@@ -129,7 +129,7 @@ func (t *Topic[G, S]) remove(key G, s S) bool {
 		t.groups[gi] = t.groups[lg]
 		t.groups[lg] = group[G, S]{}
 		t.groups = t.groups[:lg]
-	} else if shouldShrink(last, g.peak) {
+	} else if ShouldShrink(last, g.peak, ShrinkMin) {
 		g.shrink()
 	}
 	return true
