@@ -149,35 +149,28 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxMessageBytes < 256 {
 		return o, fmt.Errorf("%w: max-message-bytes %d must be at least 256", ErrInvalidOption, o.MaxMessageBytes)
 	}
-	if o.RequestTimeout == 0 {
-		o.RequestTimeout = defaultRequestTimeout
-	}
-	if o.RequestTimeout < 0 {
-		return o, fmt.Errorf("%w: request-timeout %s must be positive", ErrInvalidOption, o.RequestTimeout)
-	}
-	if o.InitTimeout == 0 {
-		o.InitTimeout = defaultInitTimeout
-	}
-	if o.InitTimeout < 0 {
-		return o, fmt.Errorf("%w: init-timeout %s must be positive", ErrInvalidOption, o.InitTimeout)
+	for _, d := range []struct {
+		v    *time.Duration
+		def  time.Duration
+		name string
+	}{
+		{&o.RequestTimeout, defaultRequestTimeout, "request-timeout"},
+		{&o.InitTimeout, defaultInitTimeout, "init-timeout"},
+		{&o.WriteTimeout, defaultWriteTimeout, "write-timeout"},
+		{&o.KeepAlive, defaultKeepAlive, "keepalive"},
+	} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+		if *d.v < 0 {
+			return o, fmt.Errorf("%w: %s %s must be positive", ErrInvalidOption, d.name, *d.v)
+		}
 	}
 	if o.MaxOutboundBytes == 0 {
 		o.MaxOutboundBytes = defaultMaxOutbound
 	}
 	if o.MaxOutboundBytes < 4096 {
 		return o, fmt.Errorf("%w: max-outbound-bytes %d must be at least 4096", ErrInvalidOption, o.MaxOutboundBytes)
-	}
-	if o.WriteTimeout == 0 {
-		o.WriteTimeout = defaultWriteTimeout
-	}
-	if o.WriteTimeout < 0 {
-		return o, fmt.Errorf("%w: write-timeout %s must be positive", ErrInvalidOption, o.WriteTimeout)
-	}
-	if o.KeepAlive == 0 {
-		o.KeepAlive = defaultKeepAlive
-	}
-	if o.KeepAlive < 0 {
-		return o, fmt.Errorf("%w: keepalive %s must be positive", ErrInvalidOption, o.KeepAlive)
 	}
 	if o.MaxConnections < 0 {
 		return o, fmt.Errorf("%w: max-connections %d must not be negative", ErrInvalidOption, o.MaxConnections)
