@@ -68,10 +68,18 @@ func EpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 
 // Waiter parks a goroutine until an epoll instance has ready events, using
 // the Go runtime's own poller: no thread sits in a blocking epoll_wait, so
-// the scheduler has no P to take back from a system call.
+// the scheduler has no P to take back from a system call. One goroutine at
+// a time may use a Waiter; it allocates nothing per call.
 type Waiter struct {
+	fd int
 	f  *os.File
 	rc syscall.RawConn
+	// the state of the current Wait, read by ready (a method value made
+	// once, so that parking allocates no closure)
+	events []unix.EpollEvent
+	n      int
+	err    error
+	ready  func(fd uintptr) bool
 }
 
 // NewWaiter makes epfd non-blocking and registers it with the runtime
@@ -86,7 +94,9 @@ func NewWaiter(epfd int) (*Waiter, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Waiter{f: f, rc: rc}, nil
+	w := &Waiter{fd: epfd, f: f, rc: rc}
+	w.ready = w.poll
+	return w, nil
 }
 
 // Wait collects ready events of the epoll instance into events, parking
@@ -98,30 +108,28 @@ func (w *Waiter) Wait(events []unix.EpollEvent, timeout time.Duration) (int, err
 	if err := w.f.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 		return 0, err
 	}
-	var n int
-	var perr error
-	err := w.rc.Read(func(fd uintptr) bool {
-		n, perr = EpollPoll(int(fd), events)
-		return n > 0 || perr != nil
-	})
+	w.events, w.n, w.err = events, 0, nil
+	err := w.rc.Read(w.ready)
+	w.events = nil
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	return n, perr
+	return w.n, w.err
+}
+
+// poll is rc.Read's callback: done once events are ready or polling failed.
+func (w *Waiter) poll(uintptr) bool {
+	w.n, w.err = EpollPoll(w.fd, w.events)
+	return w.n > 0 || w.err != nil
 }
 
 // Poll collects ready events without waiting.
 func (w *Waiter) Poll(events []unix.EpollEvent) (int, error) {
-	var n int
-	var perr error
-	if err := w.rc.Control(func(fd uintptr) { n, perr = EpollPoll(int(fd), events) }); err != nil {
-		return 0, err
-	}
-	return n, perr
+	return EpollPoll(w.fd, events)
 }
 
-// Close closes the epoll instance.
+// Close closes the epoll instance. No Wait or Poll may run or follow.
 func (w *Waiter) Close() error { return w.f.Close() }
