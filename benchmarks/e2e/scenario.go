@@ -103,7 +103,6 @@ type job struct {
 	Server string
 	Load   load
 	Step   string
-	Index  int // of the step in the scenario's steps, for the early stop
 }
 
 // jobs returns s's runs in order: server by server through the steps, or,
@@ -115,7 +114,7 @@ func (s scenario) jobs(servers []string) []job {
 		for r := 1; r <= s.Repeat; r++ {
 			for _, srv := range servers {
 				for i, l := range loads {
-					out = append(out, job{Server: srv, Load: l, Step: strings.TrimPrefix(labels[i]+" run="+strconv.Itoa(r), " "), Index: i})
+					out = append(out, job{Server: srv, Load: l, Step: strings.TrimPrefix(labels[i]+" run="+strconv.Itoa(r), " ")})
 				}
 			}
 		}
@@ -123,7 +122,7 @@ func (s scenario) jobs(servers []string) []job {
 	}
 	for _, srv := range servers {
 		for i, l := range loads {
-			out = append(out, job{Server: srv, Load: l, Step: labels[i], Index: i})
+			out = append(out, job{Server: srv, Load: l, Step: labels[i]})
 		}
 	}
 	return out
