@@ -2,16 +2,17 @@
 # Runtime figures the e2e table does not show, from subhub's own /metrics:
 #  1. GC during fan-out: GC cycles and stop-the-world pause quantiles while
 #     CONNS connections on one topic receive RATE msg/s.
-#  2. Churn: goroutines, live heap and RSS of the fresh server, and after
-#     the fan-out run and a run with --churn ended (every client gone): they
-#     must come back to baseline. RSS is sampled 2, 10 and 30 s after the
+#  2. Churn: goroutines, live heap and RSS of the fresh server, after the
+#     fan-out run and a run with --churn ended (every client gone), and after
+#     a second fan-out + churn cycle: they must come back to baseline, and a
+#     second cycle must not leave more behind than the first. RSS is sampled 2, 10 and 30 s after the
 #     last client left, without forcing a GC (what the OS sees of an idle
 #     server: it allocates nothing, so no GC runs and RSS stays flat until
 #     the runtime's periodic GC, at most 2 minutes later), then once more
 #     after a forced GC (what that periodic GC brings it to).
 #   benchmarks/runtime.sh [CONNS] [RATE]     defaults: 5000 20
 # HEAP_FRESH_OUT=f.pb.gz and HEAP_OUT=f.pb.gz save heap profiles of the
-# fresh server and of the server after the churn (go tool pprof -diff_base).
+# fresh server and of the server after the first churn cycle (go tool pprof -diff_base).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNS=${1:-5000} RATE=${2:-20}
@@ -40,20 +41,31 @@ g1=$(metric go_gc_cycles_total)
 echo "GC during fan-out ($CONNS connections, 1 topic, $RATE msg/s, 10 s): $(python3 -c "import json;print(json.load(open('$BIN/fan.json'))['delivered'])") deliveries, $((g1-g0)) GC cycles;" \
   "pause p50 $(metric 'go_gc_pause_seconds{quantile="0.5"}') s, p99 $(metric 'go_gc_pause_seconds{quantile="0.99"}') s, max $(metric 'go_gc_pause_seconds{quantile="1"}') s (whole process life, bucket upper bounds)"
 
-"${LT[@]}" --conns 2000 --topics 100 --rate 200 --churn 1000 --duration 10s --json "$BIN/churn.json" >/dev/null 2>&1
-# the /metrics request itself is one connection
-for _ in $(seq 100); do [ "$(metric subhub_connections)" = "1" ] && break; sleep 0.1; done
-sleep 2; r2=$(rss); sleep 8; r10=$(rss); sleep 20; r30=$(rss)
-gc; a_g=$(metric go_goroutines) a_h=$(metric go_gc_heap_live_bytes) a_r=$(rss)
+# One load cycle: the churn run, then every client gone; RSS sampled 2, 10
+# and 30 s later, then live heap, goroutines and RSS after a forced GC.
+cycle() {
+  "${LT[@]}" --conns 2000 --topics 100 --rate 200 --churn 1000 --duration 10s --json "$BIN/churn.json" >/dev/null 2>&1
+  # the /metrics request itself is one connection
+  for _ in $(seq 100); do [ "$(metric subhub_connections)" = "1" ] && break; sleep 0.1; done
+  sleep 2; r2=$(rss); sleep 8; r10=$(rss); sleep 20; r30=$(rss)
+  gc; echo "$(metric go_goroutines) $(metric go_gc_heap_live_bytes) $(rss) $r2 $r10 $r30 $(metric subhub_nats_subscriptions)"
+}
+c1=$(cycle)
 [ -n "${HEAP_OUT:-}" ] && curl -s -o "$HEAP_OUT" "http://127.0.0.1:$PP/debug/pprof/heap"
-python3 - "$BIN/churn.json" "$b_g" "$a_g" "$b_h" "$a_h" "$b_r" "$a_r" "$(metric subhub_nats_subscriptions)" "$r2" "$r10" "$r30" <<'PY'
+# the same fan-out and churn once more: whatever the first cycle left behind
+# must not grow with a second one
+"${LT[@]}" --conns "$CONNS" --topics 1 --rate "$RATE" --duration 10s >/dev/null 2>&1
+c2=$(cycle)
+python3 - "$BIN/churn.json" "$b_g $b_h $b_r" "$c1" "$c2" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-bg, ag, bh, ah, br, ar, ns, r2, r10, r30 = sys.argv[2:]
+fresh, c1, c2 = (a.split() for a in sys.argv[2:5])
 mib = lambda kb: f"{int(kb)/1024:.1f}"
+heap = lambda b: f"{int(b)/1048576:.1f}"
 print(f"Churn (2,000 stable connections over 100 topics, 200 msg/s, 1,000 subscribe+unsubscribe/s for 10 s): "
-      f"{r['churn_ops']} churn operations, stable subscribers lost {r['lost']} of {r['expected']}; "
-      f"goroutines {bg} on the fresh server, {ag} after; live heap {int(bh)/1048576:.1f} MiB fresh, {int(ah)/1048576:.1f} MiB after; "
-      f"RSS {mib(br)} MiB fresh; after the last client left {mib(r2)} MiB at +2 s, {mib(r10)} at +10 s, {mib(r30)} at +30 s, "
-      f"{mib(ar)} after a forced GC; NATS subscriptions after: {ns}")
+      f"{r['churn_ops']} churn operations, stable subscribers lost {r['lost']} of {r['expected']} (second cycle).")
+print(f"  fresh server: goroutines {fresh[0]}, live heap {heap(fresh[1])} MiB, RSS {mib(fresh[2])} MiB")
+for name, c in (("after cycle 1 (fan-out + churn)", c1), ("after cycle 2 (the same again)", c2)):
+    print(f"  {name}: goroutines {c[0]}, NATS subscriptions {c[6]}, live heap {heap(c[1])} MiB, "
+          f"RSS {mib(c[3])} MiB at +2 s, {mib(c[4])} at +10 s, {mib(c[5])} at +30 s, {mib(c[2])} after a forced GC")
 PY

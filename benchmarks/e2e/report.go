@@ -398,6 +398,8 @@ func writeMarkdown(w io.Writer, rep report) error {
 			fmtNum(m.CPUPerMillion, 2), fmtNum(m.ClientCPUPerM, 2), fmtNum(m.RSSPerConnKiB, 1), m.Errors, strings.ReplaceAll(note, "|", "/"))
 	}
 
+	writeCPUBound(p, rep)
+
 	p("\n### Scenarios\n\n")
 	for _, s := range rep.Selected {
 		p("- **%s**: %s.\n", s.Name, s.About)
@@ -418,6 +420,81 @@ func writeMarkdown(w io.Writer, rep report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// boundSteps are the fanout steps whose messages are far enough apart (one
+// message's fan-out takes less than the gap to the next) that one message's
+// fan-out can be timed on its own.
+var boundSteps = []string{"rate=1", "rate=5", "rate=10"}
+
+// tailTarget is the "10,000 connections on one topic" target: subhub's p99
+// at most this times floor's.
+const tailTarget = 0.6
+
+// cpuBoundMs estimates the shortest time in which one message can reach all
+// of m's connections when the load tool shares the machine: every delivery
+// costs the server's and the client's CPU per delivery, and writers
+// cannot finish before that work is done on all cores (allCores), nor a
+// single writer before its own writes are (oneWriter). Both use
+// whole-window averages, so they slightly overstate the busy-time cost.
+func cpuBoundMs(m metrics, cores int) (allCores, oneWriter float64) {
+	if cores < 1 || math.IsNaN(m.CPUPerMillion) || math.IsNaN(m.ClientCPUPerM) {
+		return math.NaN(), math.NaN()
+	}
+	n := float64(m.Conns)
+	// CPU-s per million deliveries = µs per delivery
+	return n * (m.CPUPerMillion + m.ClientCPUPerM) / 1000 / float64(cores), n * m.CPUPerMillion / 1000
+}
+
+// writeCPUBound writes, for the fanout steps in boundSteps, each server's
+// p99 beside the least its CPU figures allow, and whether "subhub's p99 ≤
+// 0.6× floor's" is possible at all in this run.
+func writeCPUBound(p func(string, ...any), rep report) {
+	byStep := map[string]map[string]metrics{}
+	for _, r := range rep.Runs {
+		if r.Scenario == "fanout" && r.Result != nil && slices.Contains(boundSteps, r.Step) {
+			if byStep[r.Step] == nil {
+				byStep[r.Step] = map[string]metrics{}
+			}
+			byStep[r.Step][r.Server] = r.M
+		}
+	}
+	if len(byStep) == 0 {
+		return
+	}
+	cores := rep.Machine.CPUs
+	p("\n### Fan-out latency the shared cores allow\n\n")
+	p("With the load tool on the same %d cores, one message's fan-out is done no sooner than conns × (server + client CPU per delivery) ÷ %d (\"all cores\"), ", cores, cores)
+	p("and a server that writes from one goroutine no sooner than conns × server CPU per delivery (\"one writer\"). Whole-window CPU averages, so both slightly overstate. ")
+	p("The %.1f× floor target is out of reach in a step where subhub's all-cores figure is above %.1f× floor's measured p99.\n\n", tailTarget, tailTarget)
+	p("| Step | Server | p99 ms | all cores, ms | one writer, ms | %.1f× floor p99, ms | subhub all cores ≤ that? |\n", tailTarget)
+	p("|---|---|---:|---:|---:|---:|---|\n")
+	for _, step := range boundSteps {
+		servers := byStep[step]
+		target := math.NaN()
+		if f, ok := servers[serverFloor]; ok {
+			target = tailTarget * f.P99
+		}
+		for _, server := range []string{serverSubhub, serverNaive, serverFloor} {
+			m, ok := servers[server]
+			if !ok {
+				continue
+			}
+			all, one := cpuBoundMs(m, cores)
+			verdict := ""
+			if server == serverSubhub {
+				switch {
+				case math.IsNaN(all) || math.IsNaN(target):
+					verdict = "n/a"
+				case all <= target:
+					verdict = "yes: reachable"
+				default:
+					verdict = "no: out of reach here"
+				}
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s |\n", step, server, fmtNum(m.P99, 1), fmtNum(all, 1), fmtNum(one, 1), fmtNum(target, 1), verdict)
+		}
+	}
 }
 
 // Markers around the harness's part of RESULTS.md; the rest of the file

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -310,4 +311,32 @@ func TestSpliceReport(t *testing.T) {
 			require.Equal(t, tt.want, string(spliceReport([]byte(tt.existing), "NEW\n\n")))
 		})
 	}
+}
+
+func TestCPUBound(t *testing.T) {
+	all, one := cpuBoundMs(metrics{Conns: 10000, CPUPerMillion: 9, ClientCPUPerM: 5}, 2)
+	require.InDelta(t, 70.0, all, 1e-9, "10,000 × (9 + 5) µs over 2 cores")
+	require.InDelta(t, 90.0, one, 1e-9, "10,000 × 9 µs on one goroutine")
+	all, _ = cpuBoundMs(metrics{Conns: 10000, CPUPerMillion: 9, ClientCPUPerM: math.NaN()}, 2)
+	require.True(t, math.IsNaN(all), "no client CPU, no bound")
+
+	rep := report{Machine: machine{CPUs: 2}, Runs: []*measurement{
+		fakeRun("fanout", "subhub", "rate=1", metrics{Conns: 10000, CPUPerMillion: 9, ClientCPUPerM: 5, P99: 85}),
+		fakeRun("fanout", "floor", "rate=1", metrics{Conns: 10000, CPUPerMillion: 9.7, ClientCPUPerM: 7.3, P99: 110}),
+		fakeRun("fanout", "subhub", "rate=5", metrics{Conns: 10000, CPUPerMillion: 9, ClientCPUPerM: 5, P99: 85}),
+		fakeRun("fanout", "floor", "rate=5", metrics{Conns: 10000, CPUPerMillion: 9.7, ClientCPUPerM: 7.3, P99: 200}),
+		fakeRun("fanout", "subhub", "rate=50", metrics{Conns: 10000, CPUPerMillion: 2, ClientCPUPerM: 2, P99: 150}),
+	}}
+	var b strings.Builder
+	writeCPUBound(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, rep)
+	md := b.String()
+	// 0.6 × 110 = 66 < 70: out of reach; 0.6 × 200 = 120 ≥ 70: reachable.
+	require.Contains(t, md, "| rate=1 | subhub | 85.0 | 70.0 | 90.0 | 66.0 | no: out of reach here |")
+	require.Contains(t, md, "| rate=1 | floor | 110.0 | 85.0 | 97.0 | 66.0 |  |")
+	require.Contains(t, md, "| rate=5 | subhub | 85.0 | 70.0 | 90.0 | 120.0 | yes: reachable |")
+	require.NotContains(t, md, "rate=50", "steps whose fan-outs overlap are left out")
+
+	b.Reset()
+	writeCPUBound(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, report{Machine: machine{CPUs: 2}})
+	require.Empty(t, b.String(), "no fanout steps, no section")
 }
