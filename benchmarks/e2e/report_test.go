@@ -140,6 +140,12 @@ func testRuns() []*measurement {
 		fakeRun("fanout", "naive", "rate=10", metrics{DeliveriesPerSec: 90000, P99: 300}),
 		// floor never passes.
 		fakeRun("fanout", "floor", "rate=1", metrics{DeliveriesPerSec: 9000, Loss: 0.01, P99: 1}),
+		// ceiling: subhub's p99 fails at 200 msg/s but it keeps going; naive
+		// passes its first step only.
+		fakeRun("ceiling", "subhub", "rate=100", metrics{DeliveriesPerSec: 200000, P99: 60}),
+		fakeRun("ceiling", "subhub", "rate=200", metrics{DeliveriesPerSec: 400000, P99: 120}),
+		fakeRun("ceiling", "naive", "rate=10", metrics{DeliveriesPerSec: 20000, P99: 30}),
+		fakeRun("ceiling", "naive", "rate=25", metrics{DeliveriesPerSec: 45000, Loss: 0.1, P99: 900}),
 		fakeRun("one-per-conn", "subhub", "", metrics{CPUPerMillion: 2, P99: 4, RSSPerConnKiB: nan}),
 		fakeRun("one-per-conn", "naive", "", metrics{CPUPerMillion: 20, P99: 8}),
 		fakeRun("one-per-conn", "floor", "", metrics{CPUPerMillion: 4, P99: 2}),
@@ -172,6 +178,10 @@ func TestHeadlines(t *testing.T) {
 	require.Equal(t, "≥ 10.00×", ceil.formatRatio("subhub", "naive"))
 	require.Equal(t, "≤ 0.10×", ceil.formatRatio("naive", "subhub"))
 	require.Equal(t, "n/a", ceil.formatRatio("subhub", "floor"))
+
+	small := byKey["Sustainable fan-out ceiling, deliveries/s/ceiling"]
+	require.Equal(t, map[string]float64{"subhub": 200000, "naive": 20000}, small.Values, "the best step within the gate, per scenario")
+	require.Equal(t, "10.00×", small.formatRatio("subhub", "naive"), "neither passed every step: no bound mark")
 
 	byLoss := byKey["Fan-out ceiling at loss ≤ 0.1% (any p99), deliveries/s/fanout"]
 	require.Equal(t, 500000.0, byLoss.value("subhub"))

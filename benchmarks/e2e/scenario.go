@@ -170,6 +170,14 @@ func scenarios(quick bool) []scenario {
 			Rates: []float64{1, 5, 10, 20, 50, 100},
 		},
 		{
+			Name:  "ceiling",
+			About: "2,000 connections on 1 topic at increasing rates until loss > 0.1%: the same ceiling where one message's fan-out (~20 ms of write() calls) leaves room under the 100 ms p99 gate, which 10,000 connections do not on a slow day",
+			Load: with(func(l *load) {
+				l.Conns, l.Topics, l.Duration = 2000, 1, 10*time.Second
+			}),
+			Rates: []float64{10, 25, 50, 100, 200, 400},
+		},
+		{
 			Name:  "many-topics",
 			About: "10,000 connections over 5,000 topics (2 subscribers each); rate=50000 gives every connection 10 msg/s, the same 100,000 deliveries/s as one-per-conn, for the CPU comparison with the one-topic case; rate=5000 is a tenth of that",
 			Load: with(func(l *load) {

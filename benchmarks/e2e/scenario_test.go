@@ -57,7 +57,7 @@ func TestScenariosMatchTheIssue(t *testing.T) {
 		require.LessOrEqual(t, s.Load.Conns, 15000, "%s: a hub process holds at most 15,000 connections", s.Name)
 		require.NotEmpty(t, s.About)
 	}
-	require.Equal(t, []string{"idle", "fanout", "many-topics", "churn", "one-per-conn", "batched", "tail"}, names)
+	require.Equal(t, []string{"idle", "fanout", "ceiling", "many-topics", "churn", "one-per-conn", "batched", "tail"}, names)
 	require.Equal(t, 15000, byName["idle"].Load.Conns)
 	require.Equal(t, 2, byName["idle"].Load.Workers)
 	require.Equal(t, sourceIPs, byName["idle"].Load.SourceIPs)
@@ -138,7 +138,7 @@ func TestSelectScenarios(t *testing.T) {
 		{
 			name: "empty selects all",
 			list: "",
-			want: []string{"idle", "fanout", "many-topics", "churn", "one-per-conn", "batched", "tail"},
+			want: []string{"idle", "fanout", "ceiling", "many-topics", "churn", "one-per-conn", "batched", "tail"},
 		},
 		{
 			name: "run order, not list order",
