@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -202,20 +204,46 @@ func headlines(runs []*measurement) []headline {
 		return h
 	}
 	cpu := func(m metrics) float64 { return m.CPUPerMillion }
-	return []headline{
+	// many-topics: one row per step, labelled as the step ran (--quick
+	// divides its rates), the equal-load step first.
+	var manyTopics []headline
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		label := "many-topics / " + r.Step
+		if r.Scenario != "many-topics" || slices.ContainsFunc(manyTopics, func(h headline) bool { return h.Scenario == label }) {
+			continue
+		}
+		manyTopics = append(manyTopics, headline{Metric: "Server CPU-s per million deliveries", Scenario: label, Better: "lower", Values: pick("many-topics", r.Step, cpu)})
+	}
+	slices.SortStableFunc(manyTopics, func(a, b headline) int { return cmp.Compare(stepRate(b.Scenario), stepRate(a.Scenario)) })
+	hs := []headline{
 		ceiling("ceiling", "Sustainable fan-out ceiling, deliveries/s", metrics.sustainable),
 		ceiling("fanout", "Sustainable fan-out ceiling, deliveries/s", metrics.sustainable),
 		ceiling("fanout", "Fan-out ceiling at loss ≤ 0.1% (any p99), deliveries/s", metrics.keepsUp),
 		{Metric: "Server CPU-s per million deliveries (median of rounds)", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", "", cpu)},
 		{Metric: "Server CPU-s per million deliveries (median of rounds)", Scenario: "batched", Better: "lower", Values: pick("batched", "", cpu)},
-		{Metric: "Server CPU-s per million deliveries", Scenario: "many-topics / rate=50000", Better: "lower", Values: pick("many-topics", "rate=50000", cpu)},
-		{Metric: "Server CPU-s per million deliveries", Scenario: "many-topics / rate=5000", Better: "lower", Values: pick("many-topics", "rate=5000", cpu)},
+	}
+	hs = append(hs, manyTopics...)
+	return append(hs, []headline{
 		{Metric: "Server RSS per connection, KiB", Scenario: "idle", Better: "lower", Values: pick("idle", "", func(m metrics) float64 { return m.RSSPerConnKiB })},
 		{Metric: "p99 latency, ms (median of rounds)", Scenario: "tail", Better: "lower", Values: pick("tail", "", func(m metrics) float64 { return m.P99 })},
 		{Metric: "p99.9 latency, ms (median of rounds)", Scenario: "tail", Better: "lower", Values: pick("tail", "", func(m metrics) float64 { return m.P999 })},
 		{Metric: "p99 latency, ms", Scenario: "fanout / rate=1", Better: "lower", Values: pick("fanout", "rate=1", func(m metrics) float64 { return m.P99 })},
 		{Metric: "p99 latency, ms (median of rounds)", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", "", func(m metrics) float64 { return m.P99 })},
+	}...)
+}
+
+// stepRate returns the rate in a "… rate=R" label, 0 when there is none.
+func stepRate(label string) float64 {
+	_, r, ok := strings.Cut(label, "rate=")
+	if !ok {
+		return 0
 	}
+	v, err := strconv.ParseFloat(r, 64)
+	if err != nil {
+		return 0
+	}
+	return v
 }
 
 // median returns the middle value of xs (the mean of the middle two for an

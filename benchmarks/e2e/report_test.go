@@ -350,3 +350,26 @@ func TestCPUBound(t *testing.T) {
 	writeCPUBound(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, report{Machine: machine{CPUs: 2}})
 	require.Empty(t, b.String(), "no fanout steps, no section")
 }
+
+func TestManyTopicsHeadlinesFollowTheSteps(t *testing.T) {
+	// --quick divides the rates by ten: the rows are labelled as the steps
+	// ran, the higher (equal-load) rate first, wherever a server stopped.
+	runs := []*measurement{
+		fakeRun("many-topics", "subhub", "rate=500", metrics{CPUPerMillion: 30}),
+		fakeRun("many-topics", "subhub", "rate=5000", metrics{CPUPerMillion: 9}),
+		fakeRun("many-topics", "floor", "rate=500", metrics{CPUPerMillion: 27}),
+	}
+	var rows []headline
+	for _, h := range headlines(runs) {
+		if strings.HasPrefix(h.Scenario, "many-topics") {
+			rows = append(rows, h)
+		}
+	}
+	require.Len(t, rows, 2)
+	require.Equal(t, "many-topics / rate=5000", rows[0].Scenario)
+	require.Equal(t, map[string]float64{"subhub": 9}, rows[0].Values)
+	require.Equal(t, "many-topics / rate=500", rows[1].Scenario)
+	require.Equal(t, map[string]float64{"subhub": 30, "floor": 27}, rows[1].Values)
+	require.Equal(t, 5000.0, stepRate("many-topics / rate=5000"))
+	require.Zero(t, stepRate("one-per-conn"))
+}
