@@ -41,29 +41,29 @@ g1=$(metric go_gc_cycles_total)
 echo "GC during fan-out ($CONNS connections, 1 topic, $RATE msg/s, 10 s): $(python3 -c "import json;print(json.load(open('$BIN/fan.json'))['delivered'])") deliveries, $((g1-g0)) GC cycles;" \
   "pause p50 $(metric 'go_gc_pause_seconds{quantile="0.5"}') s, p99 $(metric 'go_gc_pause_seconds{quantile="0.99"}') s, max $(metric 'go_gc_pause_seconds{quantile="1"}') s (whole process life, bucket upper bounds)"
 
-# One load cycle: the churn run, then every client gone; RSS sampled 2, 10
+# One load cycle ($1 names it): the churn run, then every client gone; RSS sampled 2, 10
 # and 30 s later, then live heap, goroutines and RSS after a forced GC.
 cycle() {
-  "${LT[@]}" --conns 2000 --topics 100 --rate 200 --churn 1000 --duration 10s --json "$BIN/churn.json" >/dev/null 2>&1
+  "${LT[@]}" --conns 2000 --topics 100 --rate 200 --churn 1000 --duration 10s --json "$BIN/churn$1.json" >/dev/null 2>&1
   # the /metrics request itself is one connection
   for _ in $(seq 100); do [ "$(metric subhub_connections)" = "1" ] && break; sleep 0.1; done
   sleep 2; r2=$(rss); sleep 8; r10=$(rss); sleep 20; r30=$(rss)
   gc; echo "$(metric go_goroutines) $(metric go_gc_heap_live_bytes) $(rss) $r2 $r10 $r30 $(metric subhub_nats_subscriptions)"
 }
-c1=$(cycle)
+c1=$(cycle 1)
 [ -n "${HEAP_OUT:-}" ] && curl -s -o "$HEAP_OUT" "http://127.0.0.1:$PP/debug/pprof/heap"
 # the same fan-out and churn once more: whatever the first cycle left behind
 # must not grow with a second one
 "${LT[@]}" --conns "$CONNS" --topics 1 --rate "$RATE" --duration 10s >/dev/null 2>&1
-c2=$(cycle)
-python3 - "$BIN/churn.json" "$b_g $b_h $b_r" "$c1" "$c2" <<'PY'
+c2=$(cycle 2)
+python3 - "$BIN/churn1.json" "$BIN/churn2.json" "$b_g $b_h $b_r" "$c1" "$c2" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1]))
-fresh, c1, c2 = (a.split() for a in sys.argv[2:5])
+r1, r2 = (json.load(open(f)) for f in sys.argv[1:3])
+fresh, c1, c2 = (a.split() for a in sys.argv[3:6])
 mib = lambda kb: f"{int(kb)/1024:.1f}"
 heap = lambda b: f"{int(b)/1048576:.1f}"
 print(f"Churn (2,000 stable connections over 100 topics, 200 msg/s, 1,000 subscribe+unsubscribe/s for 10 s): "
-      f"{r['churn_ops']} churn operations, stable subscribers lost {r['lost']} of {r['expected']} (second cycle).")
+      f"{r1['churn_ops']} and {r2['churn_ops']} churn operations, stable subscribers lost {r1['lost']} of {r1['expected']} and {r2['lost']} of {r2['expected']}.")
 print(f"  fresh server: goroutines {fresh[0]}, live heap {heap(fresh[1])} MiB, RSS {mib(fresh[2])} MiB")
 for name, c in (("after cycle 1 (fan-out + churn)", c1), ("after cycle 2 (the same again)", c2)):
     print(f"  {name}: goroutines {c[0]}, NATS subscriptions {c[6]}, live heap {heap(c[1])} MiB, "
