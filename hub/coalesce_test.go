@@ -29,6 +29,8 @@ func TestPaceWait(t *testing.T) {
 	p := newWriterPool()
 	require.Zero(t, p.paceWait(time.Hour), "nothing written yet: no reason to wait")
 	p.submit(nil)
+	require.Zero(t, p.paceWait(time.Hour), "a flush below paceMin does not set the pacing clock")
+	p.markLarge()
 	require.Greater(t, p.paceWait(time.Hour), 59*time.Minute, "right after a large flush the next one waits")
 	require.Zero(t, p.paceWait(0), "pacing off")
 	time.Sleep(2 * time.Millisecond)

@@ -270,10 +270,17 @@ func (p *writerPool) paceWait(gap time.Duration) time.Duration {
 	return time.Duration(last) + gap - time.Since(p.epoch)
 }
 
+// markLarge sets the pacing clock: a flush of paceMin connections or more
+// is handed over now.
+func (p *writerPool) markLarge() { p.lastSubmit.Store(int64(max(time.Since(p.epoch), 1))) }
+
 // submit hands conns to the writers in chunks; conns may be reused by the
-// caller afterwards.
+// caller afterwards. Only a flush large enough to be paced sets the pacing
+// clock, so smaller ones never hold back the next large one.
 func (p *writerPool) submit(conns []*conn) {
-	p.lastSubmit.Store(int64(max(time.Since(p.epoch), 1)))
+	if len(conns) >= paceMin {
+		p.markLarge()
+	}
 	for len(conns) > 0 {
 		n := min(len(conns), writerChunk)
 		t := p.free.Get().(*writerTask)

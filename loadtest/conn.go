@@ -233,9 +233,6 @@ func (l *loop) write(c *conn, b []byte) {
 	for len(b) > 0 {
 		n, err := nbio.Write(c.fd, b)
 		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
 			if errors.Is(err, unix.EAGAIN) {
 				c.out = append(c.out, b...)
 				return
@@ -251,9 +248,6 @@ func (l *loop) flush(c *conn) {
 	for len(c.out) > 0 {
 		n, err := nbio.Write(c.fd, c.out)
 		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
 			if errors.Is(err, unix.EAGAIN) {
 				return
 			}
@@ -297,9 +291,6 @@ func (l *loop) readAll(c *conn, hup bool) {
 	for c.state != stClosed {
 		n, err := nbio.Read(c.fd, l.rbuf)
 		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
 			if errors.Is(err, unix.EAGAIN) {
 				return
 			}
