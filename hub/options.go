@@ -98,8 +98,10 @@ const (
 	defaultKeepAlive       = 12 * time.Second
 	defaultPlanCacheSize   = 4096
 	maxLinger              = time.Second
-	maxCoalesce            = 100 * time.Millisecond
 )
+
+// MaxCoalesce is the largest Options.Coalesce.
+const MaxCoalesce = 100 * time.Millisecond
 
 // withDefaults returns a copy of o with defaults applied, or an error naming
 // the invalid option.
@@ -140,8 +142,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Linger < 0 || o.Linger > maxLinger {
 		return o, fmt.Errorf("%w: linger %s must be between 0 and %s", ErrInvalidOption, o.Linger, maxLinger)
 	}
-	if o.Coalesce < 0 || o.Coalesce > maxCoalesce {
-		return o, fmt.Errorf("%w: coalesce %s must be between 0 and %s", ErrInvalidOption, o.Coalesce, maxCoalesce)
+	if o.Coalesce < 0 || o.Coalesce > MaxCoalesce {
+		return o, fmt.Errorf("%w: coalesce %s must be between 0 and %s", ErrInvalidOption, o.Coalesce, MaxCoalesce)
 	}
 	if o.MaxMessageBytes == 0 {
 		o.MaxMessageBytes = defaultMaxMessageBytes

@@ -124,8 +124,8 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 	if cfg.opts.Shards < 0 {
 		return nil, fmt.Errorf("--shards must not be negative, got %d", cfg.opts.Shards)
 	}
-	if c := cfg.opts.Coalesce; c < 0 || c > 100*time.Millisecond {
-		return nil, fmt.Errorf("--coalesce must be between 0 and 100ms, got %s", c)
+	if c := cfg.opts.Coalesce; c < 0 || c > hub.MaxCoalesce {
+		return nil, fmt.Errorf("--coalesce must be between 0 and %s, got %s", hub.MaxCoalesce, c)
 	}
 	return cfg, nil
 }
