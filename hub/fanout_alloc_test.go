@@ -4,6 +4,7 @@ package hub
 
 import (
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,4 +30,21 @@ func TestFanoutAllocatesNothingPerDelivery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A read of the NATS connection with data waiting allocates nothing: the
+// poller callback is a method value made once (rawReadConn.readFn).
+func TestRawReadConnReadAllocatesNothing(t *testing.T) {
+	c, peer := rawPair(t)
+	b := make([]byte, 64)
+	msg := []byte("MSG prices 1 2\r\nhi\r\n")
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := peer.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, b[:len(msg)]); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
 }

@@ -18,6 +18,7 @@ func (h *Hub) connectNATS() error {
 	for i := 0; i < h.opts.NATSPool; i++ {
 		nc, err := nats.Connect(url,
 			nats.Name(fmt.Sprintf("subhub-%d", i)),
+			nats.SetCustomDialer(newNATSDialer(nats.DefaultTimeout)),
 			nats.MaxReconnects(-1),
 			nats.ReconnectWait(250*time.Millisecond),
 			nats.RetryOnFailedConnect(true),
