@@ -173,11 +173,13 @@ func (l *loop) flush() {
 		return // a paced flush is due and will take the new ones too
 	}
 	if len(l.dirty) <= inlineFlush {
+		start := time.Now()
 		for i, c := range l.dirty {
 			c.flush()
 			l.dirty[i] = nil
 		}
 		l.dirty = l.dirty[:0]
+		l.h.stats.Fanout.Observe(time.Since(start))
 		return
 	}
 	// A small fan-out costs little to write at once; a large one is paced.
@@ -214,21 +216,38 @@ type writerPool struct {
 	epoch      time.Time
 	tasks      chan *writerTask
 	free       sync.Pool
+	flushes    sync.Pool // *poolFlush
+	fanout     *durationHistogram
 	wg         sync.WaitGroup
 	n          int
 	closed     chan struct{}
 }
 
-type writerTask struct{ conns []*conn }
+// writerTask is one chunk of a flush, for one writer.
+type writerTask struct {
+	conns []*conn
+	f     *poolFlush
+}
 
-func newWriterPool() *writerPool {
+// poolFlush is one flush handed to the pool: the writer that finishes its
+// last chunk records how long the whole flush took.
+type poolFlush struct {
+	start time.Time
+	left  atomic.Int32 // chunks not yet written
+}
+
+// newWriterPool makes a pool that records the duration of every flush in
+// fanout.
+func newWriterPool(fanout *durationHistogram) *writerPool {
 	p := &writerPool{
 		epoch:  time.Now(),
 		tasks:  make(chan *writerTask, 4096),
+		fanout: fanout,
 		n:      runtime.GOMAXPROCS(0),
 		closed: make(chan struct{}),
 	}
 	p.free.New = func() any { return &writerTask{conns: make([]*conn, 0, writerChunk)} }
+	p.flushes.New = func() any { return new(poolFlush) }
 	return p
 }
 
@@ -251,6 +270,11 @@ func (p *writerPool) run() {
 				t.conns[i] = nil
 			}
 			t.conns = t.conns[:0]
+			if f := t.f; f.left.Add(-1) == 0 {
+				p.fanout.Observe(time.Since(f.start))
+				p.flushes.Put(f)
+			}
+			t.f = nil
 			p.free.Put(t)
 		}
 	}
@@ -278,12 +302,19 @@ func (p *writerPool) markLarge() { p.lastSubmit.Store(int64(max(time.Since(p.epo
 // caller afterwards. Only a flush large enough to be paced sets the pacing
 // clock, so smaller ones never hold back the next large one.
 func (p *writerPool) submit(conns []*conn) {
+	if len(conns) == 0 {
+		return
+	}
 	if len(conns) >= paceMin {
 		p.markLarge()
 	}
+	f := p.flushes.Get().(*poolFlush)
+	f.start = time.Now()
+	f.left.Store(int32((len(conns) + writerChunk - 1) / writerChunk))
 	for len(conns) > 0 {
 		n := min(len(conns), writerChunk)
 		t := p.free.Get().(*writerTask)
+		t.f = f
 		t.conns = append(t.conns, conns[:n]...)
 		conns = conns[n:]
 		select {

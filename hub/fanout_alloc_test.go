@@ -5,6 +5,7 @@ package hub
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,4 +48,23 @@ func TestRawReadConnReadAllocatesNothing(t *testing.T) {
 		}
 	})
 	require.Zero(t, allocs)
+}
+
+// Handing a large flush to the writer pool and timing it allocates
+// nothing once its pools are warm: tasks and flush records are reused.
+func TestPooledFlushAllocatesNothing(t *testing.T) {
+	f := newFanoutFixture(t, 3*writerChunk+5, 1) // empty queues: each flush only does the bookkeeping
+	hist := new(durationHistogram)
+	p := newWriterPool(hist)
+	p.start()
+	defer p.stopAndWait()
+	flush := func() {
+		n := hist.Count()
+		p.submit(f.conns)
+		for hist.Count() == n {
+			runtime.Gosched()
+		}
+	}
+	flush() // warm the pools
+	require.Zero(t, testing.AllocsPerRun(100, flush))
 }

@@ -80,7 +80,7 @@ func New(opts Options) (*Hub, error) {
 		conns: make(map[*conn]struct{}),
 		stop:  make(chan struct{}),
 	}
-	h.writers = newWriterPool()
+	h.writers = newWriterPool(&h.stats.Fanout)
 	for i := 0; i < h.reg.Shards(); i++ {
 		h.loops = append(h.loops, newLoop(h, i))
 	}

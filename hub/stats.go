@@ -23,6 +23,11 @@ type Stats struct {
 	UpstreamErrors    atomic.Int64 // NATS subscribe failures
 	NATSDropped       atomic.Int64 // messages NATS dropped because a fan-out loop fell behind
 	Published         atomic.Int64 // messages accepted by POST /publish
+	// Fanout is how long each flush of a fan-out loop took: from its start
+	// to the last write of its connections, on the loop itself or over the
+	// writer pool (a --coalesce wait before it is not included; a socket
+	// that was full counts as written once its rest is handed to netpoll).
+	Fanout durationHistogram
 }
 
 // Stats returns the hub's live counters.
@@ -44,6 +49,7 @@ func (s *Stats) writePrometheus(w io.Writer) {
 	line("upstream_errors_total", "NATS subscribe failures.", s.UpstreamErrors.Load(), "counter")
 	line("nats_dropped_total", "Messages dropped because a fan-out loop fell behind.", s.NATSDropped.Load(), "counter")
 	line("published_total", "Messages accepted by POST /publish.", s.Published.Load(), "counter")
+	s.Fanout.writePrometheus(w, "fanout", "Time to write one fan-out flush, from its start to the last connection's write.")
 	writeRuntimeMetrics(w)
 }
 
