@@ -26,7 +26,7 @@ func TestSmallFanoutsAreNotPaced(t *testing.T) {
 }
 
 func TestPaceWait(t *testing.T) {
-	p := newWriterPool(new(durationHistogram))
+	p := newWriterPool(new(DurationHistogram))
 	require.Zero(t, p.paceWait(time.Hour), "nothing written yet: no reason to wait")
 	p.submit(nil)
 	require.Zero(t, p.paceWait(time.Hour), "a flush below paceMin does not set the pacing clock")

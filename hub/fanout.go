@@ -217,7 +217,7 @@ type writerPool struct {
 	tasks      chan *writerTask
 	free       sync.Pool
 	flushes    sync.Pool // *poolFlush
-	fanout     *durationHistogram
+	fanout     *DurationHistogram
 	wg         sync.WaitGroup
 	n          int
 	closed     chan struct{}
@@ -238,7 +238,7 @@ type poolFlush struct {
 
 // newWriterPool makes a pool that records the duration of every flush in
 // fanout.
-func newWriterPool(fanout *durationHistogram) *writerPool {
+func newWriterPool(fanout *DurationHistogram) *writerPool {
 	p := &writerPool{
 		epoch:  time.Now(),
 		tasks:  make(chan *writerTask, 4096),

@@ -54,7 +54,7 @@ func TestRawReadConnReadAllocatesNothing(t *testing.T) {
 // nothing once its pools are warm: tasks and flush records are reused.
 func TestPooledFlushAllocatesNothing(t *testing.T) {
 	f := newFanoutFixture(t, 3*writerChunk+5, 1) // empty queues: each flush only does the bookkeeping
-	hist := new(durationHistogram)
+	hist := new(DurationHistogram)
 	p := newWriterPool(hist)
 	p.start()
 	defer p.stopAndWait()

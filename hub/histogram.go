@@ -19,15 +19,15 @@ var fanoutBuckets = [...]time.Duration{
 	250 * time.Millisecond, 500 * time.Millisecond, time.Second,
 }
 
-// durationHistogram is a Prometheus histogram of durations with fixed
+// DurationHistogram is a Prometheus histogram of durations with fixed
 // buckets, safe for concurrent use, that allocates nothing to observe.
-type durationHistogram struct {
+type DurationHistogram struct {
 	counts [len(fanoutBuckets) + 1]atomic.Int64 // the last one is +Inf
 	sum    atomic.Int64                         // nanoseconds
 }
 
 // Observe counts one duration.
-func (h *durationHistogram) Observe(d time.Duration) {
+func (h *DurationHistogram) Observe(d time.Duration) {
 	i := 0
 	for i < len(fanoutBuckets) && d > fanoutBuckets[i] {
 		i++
@@ -37,7 +37,7 @@ func (h *durationHistogram) Observe(d time.Duration) {
 }
 
 // Count returns the number of durations observed.
-func (h *durationHistogram) Count() int64 {
+func (h *DurationHistogram) Count() int64 {
 	var n int64
 	for i := range h.counts {
 		n += h.counts[i].Load()
@@ -46,7 +46,7 @@ func (h *durationHistogram) Count() int64 {
 }
 
 // writePrometheus writes h as the histogram subhub_<name>_seconds.
-func (h *durationHistogram) writePrometheus(w io.Writer, name, help string) {
+func (h *DurationHistogram) writePrometheus(w io.Writer, name, help string) {
 	fmt.Fprintf(w, "# HELP subhub_%s_seconds %s\n# TYPE subhub_%s_seconds histogram\n", name, help, name)
 	var cum int64
 	for i, b := range fanoutBuckets {

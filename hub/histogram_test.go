@@ -11,7 +11,7 @@ import (
 )
 
 func TestDurationHistogramBucketsAndText(t *testing.T) {
-	var h durationHistogram
+	var h DurationHistogram
 	for _, d := range []time.Duration{
 		50 * time.Microsecond,  // ≤ 0.0001
 		100 * time.Microsecond, // a bound belongs to its own bucket

@@ -27,7 +27,7 @@ type Stats struct {
 	// to the last write of its connections, on the loop itself or over the
 	// writer pool (a --coalesce wait before it is not included; a socket
 	// that was full counts as written once its rest is handed to netpoll).
-	Fanout durationHistogram
+	Fanout DurationHistogram
 }
 
 // Stats returns the hub's live counters.
