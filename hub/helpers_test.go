@@ -158,6 +158,16 @@ func (c *wsClient) init() {
 	require.Equal(c.t, "connection_ack", m["type"])
 }
 
+// sync sends a graphql-transport-ws ping and waits for its pong: the hub
+// handles a connection's messages in order, so everything sent before has
+// been handled once it returns. It expects no other message in between.
+func (c *wsClient) sync() {
+	c.t.Helper()
+	c.send(`{"type":"ping"}`)
+	m := c.next()
+	require.Equal(c.t, "pong", m["type"], "message %v", m)
+}
+
 func (c *wsClient) subscribe(id, query string) {
 	c.t.Helper()
 	c.sendJSON(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": query}})
