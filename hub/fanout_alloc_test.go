@@ -33,6 +33,31 @@ func TestFanoutAllocatesNothingPerDelivery(t *testing.T) {
 	}
 }
 
+// The first fan-out to connections that hold no buffer yet (a cold pool:
+// the first large message, or the first after GC emptied the pool) takes
+// one small buffer per connection, not a 2 KiB one: one message to 10,000
+// connections must not need tens of MiB of new heap.
+func TestColdFanoutAllocatesOneSmallBufferPerConnection(t *testing.T) {
+	const n = 2000
+	f := newFanoutFixture(t, n, 1)
+	v, err := fastjson.ParseBytes([]byte(`{"price":101.25,"symbol":"ACME","venue":"XNAS","ts":1733230000}`))
+	require.NoError(t, err)
+	f.l.dirty = make([]*conn, 0, n)
+	runtime.GC()
+	runtime.GC() // a sync.Pool is empty after two cycles
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f.deliverOnce(v)
+	runtime.ReadMemStats(&after)
+	for _, c := range f.conns {
+		require.NotEmpty(t, c.out)
+		require.LessOrEqual(t, cap(c.out), outBufSize, "one small frame fits the new buffer")
+	}
+	perConn := float64(after.TotalAlloc-before.TotalAlloc) / n
+	require.Less(t, perConn, 1024.0, "bytes allocated per connection by a cold fan-out")
+	require.GreaterOrEqual(t, perConn, float64(outBufSize), "every connection took a new buffer")
+}
+
 // A read of the NATS connection with data waiting allocates nothing: the
 // poller callback is a method value made once (rawReadConn.readFn).
 func TestRawReadConnReadAllocatesNothing(t *testing.T) {

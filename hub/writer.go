@@ -30,7 +30,16 @@ const maxKeptBuffer = 64 << 10
 // outPool holds outbound buffers. A connection takes one when something is
 // queued and gives it back once it is written, so idle connections hold no
 // buffer. Boxed as *[]byte so that Get and Put allocate nothing.
-var outPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+var outPool = sync.Pool{New: func() any { b := make([]byte, 0, outBufSize); return &b }}
+
+// outBufSize is the capacity of a new outbound buffer: one frame of a
+// typical event. Every connection of a fan-out holds a buffer from the
+// moment its frame is queued until it is written, so one message to 10,000
+// connections takes 10,000 buffers at once; at 2 KiB that was 20 MiB of new
+// heap on the first large fan-out (and after every GC that emptied the
+// pool), enough to start GC cycles during the fan-out. A larger frame grows
+// its buffer once, and the grown buffer is what goes back to the pool.
+const outBufSize = 512
 
 // outLocked makes sure c.out is backed by a pooled buffer. c.mu must be held.
 func (c *conn) outLocked() {
