@@ -54,7 +54,7 @@ import json, os, sys, time
 from datetime import datetime
 srv, lt, nats = (int(x) for x in sys.argv[1:4])
 out, name, conns, rate = sys.argv[4], sys.argv[5], int(sys.argv[6]), float(sys.argv[7])
-TCK, PERIOD, BIN = os.sysconf("SC_CLK_TCK"), 0.004, 0.02
+TCK, PERIOD, BIN_S = os.sysconf("SC_CLK_TCK"), 0.004, 0.02  # tick unit, sampling period, bin width (s)
 def pcpu(pid):
     """utime+stime in ticks; None once the process has exited (a zombie too)."""
     try:
@@ -96,16 +96,18 @@ busy = sum(y[0] - x[0] for x, y in zip(a[1], b[1]))
 soft = sum(y[2] - x[2] for x, y in zip(a[1], b[1]))
 srv_t, lt_t, rest = b[2] - a[2], b[3] - a[3], b[4] - a[4] + b[5] - a[5]  # rest: NATS and this sampler
 d = r["delivered"] * (b[0] - a[0]) / (t1 - t0)  # deliveries in the sampled part of the window
+if d <= 0:
+    sys.exit(f"fanout-cpu: {name} delivered nothing (see the load tool's JSON: {r['errors']} errors)")
 bins = {}
 for x, y in zip(win, win[1:]):
-    acc = bins.setdefault(int((y[0] - t0) / BIN), [0, 0])
+    acc = bins.setdefault(int((y[0] - t0) / BIN_S), [0, 0])
     acc[0] += sum(q[0] - p[0] for p, q in zip(x[1], y[1]))
     acc[1] += sum(q[1] - p[1] for p, q in zip(x[1], y[1]))
 hot = [v for v in bins.values() if v[0] + v[1] and v[0] / (v[0] + v[1]) >= 0.5]
 hb, hi = sum(v[0] for v in hot), sum(v[1] for v in hot)
 print(f"| {name} | {conns} | {rate:g} | {r['latency_ms']['p50']:.1f} | {r['latency_ms']['p99']:.1f} | {busy} | {srv_t + lt_t + rest} | {soft / busy * 100 if busy else 0:.0f} % "
       f"| {srv_t / TCK / d * 1e6:.1f} | {lt_t / TCK / d * 1e6:.1f} "
-      f"| {hb / (hb + hi) * 100 if hot else 0:.0f} % | {len(hot) * BIN * 1000 / max(r['published'], 1):.0f} |")
+      f"| {hb / (hb + hi) * 100 if hot else 0:.0f} % | {len(hot) * BIN_S * 1000 / max(r['published'], 1):.0f} |")
 PY
 wait $lt || true
 kill -TERM $pid; wait $pid || true
