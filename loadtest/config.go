@@ -98,6 +98,17 @@ type Config struct {
 
 	// SourceIPs are local addresses bound round robin by client sockets.
 	SourceIPs []net.IP
+	// KernelTimestamps takes each message's receive time from the kernel
+	// (SO_TIMESTAMPNS: when its segment reached the client socket) instead
+	// of the clock after read(2) returns, so that latency leaves out how
+	// long the load tool itself took to get to the socket.
+	KernelTimestamps bool
+	// SchedIdle runs every thread of the load tool (and of its workers)
+	// under SCHED_IDLE for the rest of the process's life, so that it gets
+	// only CPU time the server leaves unused: on a machine shared with the
+	// server, a stand-in for clients on other machines. It requires
+	// KernelTimestamps, since a starved load tool reads late.
+	SchedIdle bool
 
 	// JSONFile and HTMLFile, when set, receive the JSON and HTML reports (Main only).
 	JSONFile, HTMLFile string
@@ -185,6 +196,8 @@ func newFlagSet(cfg *Config, urls *[]string, srcIPs *string) *flag.FlagSet {
 	fs.IntVar(&cfg.WorkerIndex, "worker-index", cfg.WorkerIndex, "internal: index of this worker")
 	fs.IntVar(&cfg.WorkerCount, "worker-count", cfg.WorkerCount, "internal: number of workers")
 	fs.StringVar(srcIPs, "source-ips", *srcIPs, "bind client sockets to these addresses round robin, e.g. 127.0.0.2-127.0.0.40,127.1.0.1")
+	fs.BoolVar(&cfg.KernelTimestamps, "kernel-timestamps", cfg.KernelTimestamps, "take receive times from the kernel (when a segment reached the socket), not from after read(2)")
+	fs.BoolVar(&cfg.SchedIdle, "sched-idle", cfg.SchedIdle, "run the load tool under SCHED_IDLE, on CPU time the server leaves unused (needs --kernel-timestamps)")
 	fs.StringVar(&cfg.JSONFile, "json", cfg.JSONFile, "write the full JSON report to this file")
 	fs.StringVar(&cfg.HTMLFile, "html", cfg.HTMLFile, "write a self-contained HTML report to this file")
 	fs.Float64Var(&cfg.MaxLoss, "max-loss", cfg.MaxLoss, "SLO: maximum loss ratio (negative = off)")
@@ -330,6 +343,8 @@ func (c *Config) Validate() error {
 		return usageErr("--worker-index must be in [0, --worker-count)")
 	case c.Workers > 0 && c.WorkerCount > 0:
 		return usageErr("--workers cannot be used inside a worker")
+	case c.SchedIdle && !c.KernelTimestamps:
+		return usageErr("--sched-idle needs --kernel-timestamps: an idle-priority load tool reads late, and read times would count its wait as latency")
 	case c.MaxLoss > 1:
 		return usageErr("--max-loss must be <= 1")
 	case c.MaxP99 < 0:
@@ -426,6 +441,12 @@ func (c *Config) workerArgs(index int) []string {
 			ips[i] = ip.String()
 		}
 		args = append(args, "--source-ips", strings.Join(ips, ","))
+	}
+	if c.KernelTimestamps {
+		args = append(args, "--kernel-timestamps")
+	}
+	if c.SchedIdle {
+		args = append(args, "--sched-idle")
 	}
 	return args
 }

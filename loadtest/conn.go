@@ -83,6 +83,7 @@ type loop struct {
 	all     []*conn
 	parser  fastjson.Parser
 	rbuf    []byte
+	stamped nbio.Stamped // reads with kernel receive times (Config.KernelTimestamps)
 	mbuf    []byte
 	wbuf    []byte
 	rng     *rand.Rand
@@ -289,7 +290,14 @@ func (l *loop) sendText(c *conn, msg []byte) { l.sendFrame(c, ws.OpText, msg) }
 // peer closed (then it reads on to the EOF). Lock held.
 func (l *loop) readAll(c *conn, hup bool) {
 	for c.state != stClosed {
-		n, err := nbio.Read(c.fd, l.rbuf)
+		var n int
+		var err error
+		var now int64
+		if l.e.cfg.KernelTimestamps {
+			n, now, err = l.stamped.Read(c.fd, l.rbuf)
+		} else {
+			n, err = nbio.Read(c.fd, l.rbuf)
+		}
 		if err != nil {
 			if errors.Is(err, unix.EAGAIN) {
 				return
@@ -301,7 +309,9 @@ func (l *loop) readAll(c *conn, hup bool) {
 			l.drop(c, "1006")
 			return
 		}
-		now := time.Now().UnixNano()
+		if now == 0 {
+			now = time.Now().UnixNano()
+		}
 		data := l.rbuf[:n]
 		inPend := len(c.pend) > 0
 		if inPend {

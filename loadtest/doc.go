@@ -9,7 +9,16 @@
 // and ts is the scheduled send time in unix nanoseconds, so latency
 // (receive time − ts, recorded in an HdrHistogram from 1µs to 60s with 3
 // significant digits) includes any publisher or server backlog: the
-// schedule is open loop and there is no coordinated omission. Receivers find
+// schedule is open loop and there is no coordinated omission. The receive
+// time is the clock after read(2) returns, or with KernelTimestamps the
+// kernel's stamp of the newest TCP segment that read consumed (when it
+// reached the socket), so that the tool's own delay in getting to the
+// socket is left out; a read the kernel did not stamp (stamping switches on
+// a moment after the first socket asks) falls back to the clock. Several
+// messages in one read share the newest stamp, which overstates the
+// latency of the earlier ones and never understates it. SchedIdle runs the
+// tool under SCHED_IDLE so that, on a machine shared with the server, it
+// reads on CPU time the server leaves over, like clients elsewhere. Receivers find
 // "seq" and "ts" at any depth of the delivery payload, so custom queries
 // and schemas work.
 //

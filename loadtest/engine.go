@@ -180,6 +180,13 @@ func (e *engine) dial(global int, churn bool, k int) {
 		return
 	}
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if e.cfg.KernelTimestamps {
+		if err := nbio.EnableStamps(fd); err != nil {
+			unix.Close(fd)
+			fail("setsockopt SO_TIMESTAMPNS " + errnoName(err))
+			return
+		}
+	}
 	if ips := e.cfg.SourceIPs; len(ips) > 0 {
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
 		sa := &unix.SockaddrInet4{}

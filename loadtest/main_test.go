@@ -54,6 +54,7 @@ func TestMainArgumentErrors(t *testing.T) {
 		{[]string{"--conns", "30000"}, "subhub loadtest: --conns 30000 needs more than 19500 sockets in one process (hard fd limit 20000); use --workers 2\n"},
 		{[]string{"--workers", "65"}, "subhub loadtest: --workers must be between 0 and 64\n"},
 		{[]string{"--max-loss", "2"}, "subhub loadtest: --max-loss must be <= 1\n"},
+		{[]string{"--sched-idle"}, "subhub loadtest: --sched-idle needs --kernel-timestamps: an idle-priority load tool reads late, and read times would count its wait as latency\n"},
 		{[]string{"--bogus"}, "subhub loadtest: unknown flag -bogus\n"},
 		{[]string{"--conns", "x"}, "subhub loadtest: invalid value \"x\" for flag -conns: parse error\n"},
 		{[]string{"extra"}, "subhub loadtest: unexpected argument \"extra\"\n"},

@@ -27,6 +27,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	if cfg.WorkerCount > 0 {
 		return nil, usageErr("--worker-index/--worker-count are for worker processes started by --workers")
 	}
+	if cfg.SchedIdle {
+		if err := setSchedIdle(); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Quiet {
 		progress = nil
 	}

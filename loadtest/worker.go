@@ -242,6 +242,11 @@ func runWorker(ctx context.Context, cfg Config, stdin io.Reader, stdout io.Write
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if cfg.SchedIdle {
+		if err := setSchedIdle(); err != nil {
+			return err
+		}
+	}
 	ts := newTopicSet(&cfg)
 	e, err := newEngine(&cfg, ts, runtime.GOMAXPROCS(0))
 	if err != nil {
