@@ -18,7 +18,8 @@
 #   benchmarks/fanout-cpu.sh [SERVERS] [CONNS] [RATE] [DURATION]
 # defaults: "subhub floor" 10000 1 10s; ROUNDS=n runs the servers
 # interleaved n times (default 1). SOURCE_IPS (default
-# 127.0.0.2-127.0.0.20) is passed to the load tool.
+# 127.0.0.2-127.0.0.20) is passed to the load tool, and so are the flags in
+# LT_FLAGS, e.g. LT_FLAGS="--kernel-timestamps --sched-idle".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERVERS=${1:-subhub floor} CONNS=${2:-10000} RATE=${3:-1} DURATION=${4:-10s}
@@ -45,7 +46,7 @@ fi
 pid=$!
 listening $HP
 rm -f "$BIN/r.json"
-"$BIN/subhub" loadtest --url "ws://127.0.0.1:$HP/graphql" --nats-url "nats://127.0.0.1:$NP" --conns "$CONNS" --ramp 5000 \
+"$BIN/subhub" loadtest ${LT_FLAGS:-} --url "ws://127.0.0.1:$HP/graphql" --nats-url "nats://127.0.0.1:$NP" --conns "$CONNS" --ramp 5000 \
   --topics 1 --rate "$RATE" --duration "$DURATION" --warmup 2s --drain 2s --source-ips "${SOURCE_IPS:-127.0.0.2-127.0.0.20}" \
   --quiet --json "$BIN/r.json" >"$BIN/lt.log" 2>&1 &
 lt=$!
