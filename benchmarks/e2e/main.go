@@ -39,7 +39,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("e2e", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.Quick, "quick", false, "shrink every scenario ~10× for a smoke run")
-	fs.StringVar(&o.Scenarios, "scenarios", "", "comma-separated scenarios to run (default all: idle,fanout,ceiling,many-topics,churn,one-per-conn,batched,tail)")
+	fs.StringVar(&o.Scenarios, "scenarios", "", "comma-separated scenarios to run (default all: idle,fanout,ceiling,many-topics,churn,one-per-conn,batched,tail,tail-remote)")
 	fs.StringVar(&o.Servers, "servers", strings.Join(allServers, ","), "comma-separated servers to measure")
 	fs.StringVar(&o.Out, "out", "benchmarks/RESULTS.md", "markdown report to write")
 	fs.StringVar(&o.RawDir, "raw-dir", "benchmarks/out", "directory for raw loadtest JSON and logs")

@@ -230,6 +230,8 @@ func headlines(runs []*measurement) []headline {
 		{Metric: "p99.9 latency, ms (median of rounds)", Scenario: "tail", Better: "lower", Values: pick("tail", "", func(m metrics) float64 { return m.P999 })},
 		{Metric: "p99 latency, ms", Scenario: "fanout / rate=1", Better: "lower", Values: pick("fanout", "rate=1", func(m metrics) float64 { return m.P99 })},
 		{Metric: "p99 latency, ms (median of rounds)", Scenario: "one-per-conn", Better: "lower", Values: pick("one-per-conn", "", func(m metrics) float64 { return m.P99 })},
+		{Metric: "p99 latency, ms (median of rounds)", Scenario: "tail-remote / rate=1", Better: "lower", Values: pick("tail-remote", "rate=1", func(m metrics) float64 { return m.P99 })},
+		{Metric: "p99 latency, ms (median of rounds)", Scenario: "tail-remote / rate=5", Better: "lower", Values: pick("tail-remote", "rate=5", func(m metrics) float64 { return m.P99 })},
 	}...)
 }
 
@@ -382,7 +384,7 @@ func writeMarkdown(w io.Writer, rep report) error {
 	p("- Mode: %s; run took %s\n", mode, rep.Elapsed.Round(time.Second))
 	p("- Load average (1/5/15 min) at start: %s; at end: %s\n", rep.LoadAvg[0], rep.LoadAvg[1])
 	p("- NATS: %s\n", rep.NATS)
-	p("- Load: `subhub loadtest` on the same 2 cores as the server; the servers ran one at a time.\n\n")
+	p("- Load: `subhub loadtest` on the same %d cores as the server, at normal priority with read-time stamps except in tail-remote (`--kernel-timestamps --sched-idle`); the servers ran one at a time.\n\n", rep.Machine.CPUs)
 
 	p("### Ratios measured in this run\n\n")
 	p("subhub's figure divided by the other server's for the same scenario; whether a ratio above 1 is good depends on the Better column.\n\n")

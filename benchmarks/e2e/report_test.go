@@ -160,6 +160,12 @@ func testRuns() []*measurement {
 		fakeRun("tail", "subhub", "run=2", metrics{P99: 12, P999: 14}),
 		fakeRun("tail", "floor", "run=2", metrics{P99: 16, P999: 20}),
 		fakeRun("tail", "subhub", "run=3", metrics{P99: 14, P999: 90}),
+		// steps with rounds: medians per step
+		fakeRun("tail-remote", "subhub", "rate=1 run=1", metrics{P99: 70}),
+		fakeRun("tail-remote", "subhub", "rate=5 run=1", metrics{P99: 90}),
+		fakeRun("tail-remote", "floor", "rate=1 run=1", metrics{P99: 150}),
+		fakeRun("tail-remote", "subhub", "rate=1 run=2", metrics{P99: 98}),
+		fakeRun("tail-remote", "subhub", "rate=1 run=3", metrics{P99: 72}),
 	}
 }
 
@@ -206,6 +212,8 @@ func TestHeadlines(t *testing.T) {
 	require.Equal(t, 2.0, byKey["p99 latency, ms/fanout / rate=1"].value("subhub"))
 	require.Empty(t, byKey["p99 latency, ms/fanout / rate=1"].AtLeast)
 	require.Empty(t, byKey["Server CPU-s per million deliveries (median of rounds)/batched"].Values, "batched did not run")
+	require.Equal(t, map[string]float64{"subhub": 72, "floor": 150}, byKey["p99 latency, ms (median of rounds)/tail-remote / rate=1"].Values, "the median of rate=1's rounds")
+	require.Equal(t, map[string]float64{"subhub": 90}, byKey["p99 latency, ms (median of rounds)/tail-remote / rate=5"].Values)
 }
 
 func TestMedian(t *testing.T) {

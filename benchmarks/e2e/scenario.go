@@ -33,6 +33,11 @@ type load struct {
 	Drain        time.Duration
 	Workers      int
 	SourceIPs    string
+	// Remote makes the load tool a stand-in for clients on other machines:
+	// kernel receive stamps and SCHED_IDLE (--kernel-timestamps
+	// --sched-idle), so it neither counts its own lag as latency nor takes
+	// cores from the server while it writes.
+	Remote bool
 }
 
 // args returns the loadtest flags for l, without --url, --nats-url and
@@ -72,6 +77,9 @@ func (l load) args() []string {
 	}
 	if l.SourceIPs != "" {
 		add("source-ips", l.SourceIPs)
+	}
+	if l.Remote {
+		a = append(a, "--kernel-timestamps", "--sched-idle")
 	}
 	return a
 }
@@ -214,6 +222,15 @@ func scenarios(quick bool) []scenario {
 			Load: with(func(l *load) {
 				l.Conns, l.Topics, l.Rate, l.Duration = 1000, 1, 20, 20*time.Second
 			}),
+			Repeat: 3,
+		},
+		{
+			Name:  "tail-remote",
+			About: "10,000 connections on 1 topic at 1 and 5 msg/s with the load tool standing in for remote clients (kernel receive stamps, SCHED_IDLE): one message's fan-out when the server's writers have the cores, three rounds with the servers interleaved",
+			Load: with(func(l *load) {
+				l.Conns, l.Topics, l.Duration, l.SourceIPs, l.Remote = 10000, 1, 10*time.Second, sourceIPs, true
+			}),
+			Rates:  []float64{1, 5},
 			Repeat: 3,
 		},
 	}

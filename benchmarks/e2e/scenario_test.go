@@ -38,6 +38,11 @@ func TestLoadArgs(t *testing.T) {
 			want: "--conns 15000 --ramp 5000 --subs-per-conn 10 --topics 100 --rate 2.5 --payload-bytes 256 --churn 1000 " +
 				"--duration 10s --warmup 1s --drain 1.5s --workers 2 --source-ips 127.0.0.2-127.0.0.20",
 		},
+		{
+			name: "remote clients",
+			load: load{Conns: 10, Rate: 1, Remote: true},
+			want: "--conns 10 --rate 1 --kernel-timestamps --sched-idle",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,7 +62,7 @@ func TestScenariosMatchTheIssue(t *testing.T) {
 		require.LessOrEqual(t, s.Load.Conns, 15000, "%s: a hub process holds at most 15,000 connections", s.Name)
 		require.NotEmpty(t, s.About)
 	}
-	require.Equal(t, []string{"idle", "fanout", "ceiling", "many-topics", "churn", "one-per-conn", "batched", "tail"}, names)
+	require.Equal(t, []string{"idle", "fanout", "ceiling", "many-topics", "churn", "one-per-conn", "batched", "tail", "tail-remote"}, names)
 	require.Equal(t, 15000, byName["idle"].Load.Conns)
 	require.Equal(t, 2, byName["idle"].Load.Workers)
 	require.Equal(t, sourceIPs, byName["idle"].Load.SourceIPs)
@@ -72,6 +77,14 @@ func TestScenariosMatchTheIssue(t *testing.T) {
 	require.Equal(t, load{Conns: 10000, Topics: 1, Rate: 10}, pick(byName["one-per-conn"].Load))
 	require.Equal(t, load{Conns: 1000, SubsPerConn: 10, Topics: 10, Rate: 200}, pick(byName["batched"].Load))
 	require.Equal(t, load{Conns: 1000, Topics: 1, Rate: 20}, pick(byName["tail"].Load))
+	remote := byName["tail-remote"]
+	require.Equal(t, load{Conns: 10000, Topics: 1}, pick(remote.Load), "the 10,000-connection tail target")
+	require.True(t, remote.Load.Remote)
+	require.Equal(t, []float64{1, 5}, remote.Rates, "the rates where floor's single writer keeps up")
+	require.Equal(t, 3, remote.Repeat)
+	for name, s := range byName {
+		require.Equal(t, name == "tail-remote", s.Load.Remote, "%s: only tail-remote changes how the load tool measures", name)
+	}
 
 	for i, q := range scenarios(true) {
 		f := full[i]
@@ -125,6 +138,14 @@ func TestJobs(t *testing.T) {
 		require.Equal(t, 3.0, j.Load.Rate)
 	}
 	require.Equal(t, []string{"subhub run=1", "floor run=1", "subhub run=2", "floor run=2"}, got, "rounds interleave the servers")
+
+	both := scenario{Load: load{Conns: 5}, Rates: []float64{1, 5}, Repeat: 2}
+	got = nil
+	for _, j := range both.jobs(servers) {
+		got = append(got, j.Server+" "+j.Step)
+	}
+	require.Equal(t, []string{"subhub rate=1 run=1", "subhub rate=5 run=1", "floor rate=1 run=1", "floor rate=5 run=1",
+		"subhub rate=1 run=2", "subhub rate=5 run=2", "floor rate=1 run=2", "floor rate=5 run=2"}, got, "rounds of steps")
 }
 
 func TestSelectScenarios(t *testing.T) {
@@ -138,7 +159,7 @@ func TestSelectScenarios(t *testing.T) {
 		{
 			name: "empty selects all",
 			list: "",
-			want: []string{"idle", "fanout", "ceiling", "many-topics", "churn", "one-per-conn", "batched", "tail"},
+			want: []string{"idle", "fanout", "ceiling", "many-topics", "churn", "one-per-conn", "batched", "tail", "tail-remote"},
 		},
 		{
 			name: "run order, not list order",
