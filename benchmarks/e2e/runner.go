@@ -134,11 +134,12 @@ func (h *harness) shown(argv []string, port int) []string {
 	return out
 }
 
-// fileBase names a run's files in rawDir.
+// fileBase names a run's files in rawDir, without spaces ("rate=1 run=2"
+// becomes "rate-1_run-2").
 func fileBase(scenario, server, step string) string {
 	b := scenario + "_" + server
 	if step != "" {
-		b += "_" + strings.ReplaceAll(step, "=", "-")
+		b += "_" + strings.NewReplacer("=", "-", " ", "_").Replace(step)
 	}
 	return b
 }

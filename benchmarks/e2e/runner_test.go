@@ -212,3 +212,9 @@ func TestRunOne(t *testing.T) {
 		require.Contains(t, r.Note, errNotReady.Error())
 	})
 }
+
+func TestFileBase(t *testing.T) {
+	require.Equal(t, "idle_subhub", fileBase("idle", "subhub", ""))
+	require.Equal(t, "fanout_floor_rate-5", fileBase("fanout", "floor", "rate=5"))
+	require.Equal(t, "tail-remote_naive_rate-1_run-2", fileBase("tail-remote", "naive", "rate=1 run=2"))
+}
