@@ -27,9 +27,7 @@ func TestWaiterAllocatesNothing(t *testing.T) {
 }
 
 func TestStampedReadAllocatesNothing(t *testing.T) {
-	stampingOn(t)
-	send, recv := tcpPair(t)
-	require.NoError(t, EnableStamps(recv))
+	send, recv := stampedPair(t)
 	var s Stamped
 	buf := make([]byte, 64)
 	allocs := testing.AllocsPerRun(50, func() {

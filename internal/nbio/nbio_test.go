@@ -142,10 +142,18 @@ func stampingOn(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond, "the kernel never stamped a segment")
 }
 
-func TestStampedReadGivesArrivalTimeOfNewestSegment(t *testing.T) {
+// stampedPair is tcpPair with stamps enabled on the receiving end, once
+// the kernel stamps segments.
+func stampedPair(t *testing.T) (send, recv int) {
+	t.Helper()
 	stampingOn(t)
-	send, recv := tcpPair(t)
+	send, recv = tcpPair(t)
 	require.NoError(t, EnableStamps(recv))
+	return send, recv
+}
+
+func TestStampedReadGivesArrivalTimeOfNewestSegment(t *testing.T) {
+	send, recv := stampedPair(t)
 	var s Stamped
 	buf := make([]byte, 64)
 
@@ -190,9 +198,7 @@ func TestStampedReadWithoutStampsEnabledGivesZero(t *testing.T) {
 }
 
 func TestStampedReadSeesEOF(t *testing.T) {
-	stampingOn(t)
-	send, recv := tcpPair(t)
-	require.NoError(t, EnableStamps(recv))
+	send, recv := stampedPair(t)
 	require.NoError(t, unix.Shutdown(send, unix.SHUT_WR))
 	var s Stamped
 	buf := make([]byte, 8)
