@@ -59,6 +59,7 @@ const manySubs = 16
 type counters struct {
 	delivered      int64 // deliveries to stable subscriptions
 	churnDelivered int64
+	unstamped      int64 // deliveries timed by the clock although KernelTimestamps asked for stamps
 	errors         int64
 	connectErrors  map[string]int64
 	closes         map[string]int64
@@ -84,13 +85,16 @@ type loop struct {
 	parser  fastjson.Parser
 	rbuf    []byte
 	stamped nbio.Stamped // reads with kernel receive times (Config.KernelTimestamps)
-	mbuf    []byte
-	wbuf    []byte
-	rng     *rand.Rand
-	hist    *hdrhistogram.Histogram
-	ivl     *hdrhistogram.Histogram
-	cnt     counters
-	waiting int // conns still in the handshake
+	// unstamped says the read being processed asked for a kernel stamp
+	// and got none, so its deliveries are timed by the clock.
+	unstamped bool
+	mbuf      []byte
+	wbuf      []byte
+	rng       *rand.Rand
+	hist      *hdrhistogram.Histogram
+	ivl       *hdrhistogram.Histogram
+	cnt       counters
+	waiting   int // conns still in the handshake
 }
 
 func errnoName(err error) string {
@@ -309,6 +313,7 @@ func (l *loop) readAll(c *conn, hup bool) {
 			l.drop(c, "1006")
 			return
 		}
+		l.unstamped = now == 0 && l.e.cfg.KernelTimestamps
 		if now == 0 {
 			now = time.Now().UnixNano()
 		}

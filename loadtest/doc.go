@@ -14,7 +14,8 @@
 // kernel's stamp of the newest TCP segment that read consumed (when it
 // reached the socket), so that the tool's own delay in getting to the
 // socket is left out; a read the kernel did not stamp (stamping switches on
-// a moment after the first socket asks) falls back to the clock. Several
+// a moment after the first socket asks) falls back to the clock, and the
+// report counts the deliveries so timed (unstamped_deliveries). Several
 // messages in one read share the newest stamp, which overstates the
 // latency of the earlier ones and never understates it. SchedIdle runs the
 // tool under SCHED_IDLE so that, on a machine shared with the server, it

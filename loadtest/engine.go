@@ -297,6 +297,7 @@ type tally struct {
 	Subs           int64            `json:"subs"`
 	Delivered      int64            `json:"delivered"`
 	ChurnDelivered int64            `json:"churn_delivered"`
+	Unstamped      int64            `json:"unstamped"`
 	Unique         int64            `json:"unique"`
 	Duplicates     int64            `json:"duplicates"`
 	OutOfOrder     int64            `json:"out_of_order"`
@@ -329,6 +330,7 @@ func (e *engine) collect() *tally {
 		l.mu.Lock()
 		t.Delivered += l.cnt.delivered
 		t.ChurnDelivered += l.cnt.churnDelivered
+		t.Unstamped += l.cnt.unstamped
 		addMap(t.ConnectErrors, l.cnt.connectErrors)
 		addMap(t.Closes, l.cnt.closes)
 		addMap(t.ProtoErrors, l.cnt.protoErrors)

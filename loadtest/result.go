@@ -37,6 +37,11 @@ type Result struct {
 	DeliveriesPerSec       float64 `json:"deliveries_per_s"` // all deliveries (stable and churn) over the publishing phase
 	ChurnOps               int64   `json:"churn_ops"`
 	ChurnDelivered         int64   `json:"churn_delivered"`
+	// KernelTimestamps says receive times came from the kernel's stamps
+	// (--kernel-timestamps); Unstamped counts the deliveries whose read
+	// carried none and that were timed by the clock after read(2) instead.
+	KernelTimestamps bool  `json:"kernel_timestamps"`
+	Unstamped        int64 `json:"unstamped_deliveries"`
 
 	Latency     LatencyStats      `json:"latency_ms"`
 	Percentiles []PercentilePoint `json:"percentiles"`
@@ -203,6 +208,9 @@ func (r *Result) WriteText(w io.Writer) {
 	row("deliveries/s", "%.0f", r.DeliveriesPerSec)
 	if r.ChurnOps > 0 {
 		row("churn", "%d ops, %d deliveries", r.ChurnOps, r.ChurnDelivered)
+	}
+	if r.KernelTimestamps {
+		row("receive times", "kernel stamps; %d deliveries had none and were timed by the clock", r.Unstamped)
 	}
 	l := r.Latency
 	row("latency ms", "p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (n=%d)", l.P50, l.P90, l.P99, l.P999, l.Max, l.Count)

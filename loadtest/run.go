@@ -164,6 +164,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 		}
 	}
 	r.finish(total, pub)
+	r.KernelTimestamps = cfg.KernelTimestamps
 	r.Elapsed = time.Since(r.Start).Seconds()
 	return r, nil
 }
@@ -235,6 +236,7 @@ func (t *tally) merge(o *tally) error {
 	t.Subs += o.Subs
 	t.Delivered += o.Delivered
 	t.ChurnDelivered += o.ChurnDelivered
+	t.Unstamped += o.Unstamped
 	t.Unique += o.Unique
 	t.Duplicates += o.Duplicates
 	t.OutOfOrder += o.OutOfOrder
@@ -299,6 +301,7 @@ func (r *Result) finish(t *tally, pub *publisher) {
 	r.Delivered, r.Unique = t.Delivered, t.Unique
 	r.Duplicates, r.OutOfOrder, r.Late = t.Duplicates, t.OutOfOrder, t.Late
 	r.ChurnDelivered = t.ChurnDelivered
+	r.Unstamped = t.Unstamped
 	r.Lost = max(r.Expected-r.Unique, 0)
 	if r.Expected > 0 {
 		r.LossRatio = float64(r.Lost) / float64(r.Expected)

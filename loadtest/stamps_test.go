@@ -1,6 +1,8 @@
 package loadtest
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"testing"
@@ -17,10 +19,19 @@ import (
 // count those 150 ms as latency, kernel stamps do not.
 func TestKernelTimestampsLeaveOutTheToolsOwnDelay(t *testing.T) {
 	const late = 150 * time.Millisecond
-	for _, kernel := range []bool{false, true} {
-		t.Run(fmt.Sprintf("kernel=%v", kernel), func(t *testing.T) {
+	tests := []struct {
+		name           string
+		kernel, enable bool // KernelTimestamps; stamps enabled on the socket
+	}{
+		{"read time", false, false},
+		{"kernel stamps", true, true},
+		{"kernel stamps asked for, none given", true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			kernel := tc.kernel && tc.enable // a stamp is what the read gets
 			cfg := DefaultConfig()
-			cfg.KernelTimestamps = kernel
+			cfg.KernelTimestamps = tc.kernel
 			require.NoError(t, cfg.Validate())
 			e, err := newEngine(&cfg, newTopicSet(&cfg), 1)
 			require.NoError(t, err)
@@ -41,7 +52,7 @@ func TestKernelTimestampsLeaveOutTheToolsOwnDelay(t *testing.T) {
 			defer f.Close()
 			fd := int(f.Fd())
 			require.NoError(t, unix.SetNonblock(fd, true))
-			if kernel {
+			if tc.enable {
 				require.NoError(t, nbio.EnableStamps(fd))
 				stampingOn(t)
 			}
@@ -65,6 +76,12 @@ func TestKernelTimestampsLeaveOutTheToolsOwnDelay(t *testing.T) {
 			} else {
 				require.GreaterOrEqual(t, got, late, "the read-time stamp includes the wait")
 			}
+			wantUnstamped := int64(0)
+			if tc.kernel && !tc.enable {
+				wantUnstamped = 1
+			}
+			require.Equal(t, wantUnstamped, l.cnt.unstamped, "a delivery read without a stamp is counted when stamps were asked for")
+			require.Equal(t, wantUnstamped, e.collect().Unstamped)
 		})
 	}
 }
@@ -111,4 +128,24 @@ func TestWorkerArgsCarryTheMeasurementFlags(t *testing.T) {
 		require.Equal(t, cfg.KernelTimestamps, w.KernelTimestamps, "flags %q", flags)
 		require.Equal(t, cfg.SchedIdle, w.SchedIdle, "flags %q", flags)
 	}
+}
+
+// TestRunWithKernelTimestamps: a whole run with kernel stamps still counts
+// the server's own delay as latency, stamps every delivery and says so.
+func TestRunWithKernelTimestamps(t *testing.T) {
+	stampingOn(t)
+	natsURL := startNATS(t)
+	fs := startFake(t, natsURL, faults{delay: 50 * time.Millisecond})
+	cfg := testConfig(fs.url, natsURL)
+	cfg.KernelTimestamps = true
+	r, err := Run(context.Background(), cfg, nil)
+	require.NoError(t, err)
+	require.Zero(t, r.Lost)
+	require.EqualValues(t, 600, r.Delivered)
+	require.GreaterOrEqual(t, r.Latency.P50, 50.0, "the server's delay is latency")
+	require.True(t, r.KernelTimestamps)
+	require.Zero(t, r.Unstamped, "stamping was on before the run, so every delivery has a stamp")
+	var out bytes.Buffer
+	r.WriteText(&out)
+	require.Contains(t, out.String(), "kernel stamps; 0 deliveries had none and were timed by the clock")
 }

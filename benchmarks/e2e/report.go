@@ -49,6 +49,9 @@ type loadResult struct {
 	} `json:"latency_ms"`
 	Errors    int64   `json:"errors"`
 	ClientCPU float64 `json:"client_cpu_s"`
+	// Unstamped deliveries were timed by the clock although the load tool
+	// ran with --kernel-timestamps.
+	Unstamped int64 `json:"unstamped_deliveries"`
 }
 
 // parseLoadResult decodes a loadtest JSON report.

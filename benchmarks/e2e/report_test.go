@@ -20,7 +20,7 @@ const fixtureJSON = `{
   "published": 200, "expected": 200000, "delivered": 199990, "lost": 10,
   "loss_ratio": 0.00005, "deliveries_per_s": 20000, "churn_ops": 0, "churn_delivered": 10,
   "latency_ms": {"count": 199990, "mean": 2, "p50": 1.5, "p90": 3, "p99": 7.25, "p999": 12.5, "max": 40},
-  "errors": 0,
+  "errors": 0, "kernel_timestamps": true, "unstamped_deliveries": 3,
   "series": [{"t": 1}]
 }`
 
@@ -33,6 +33,7 @@ func TestParseLoadResult(t *testing.T) {
 	require.Equal(t, int64(199990), r.Delivered)
 	require.Equal(t, 7.25, r.Latency.P99)
 	require.Equal(t, 12.5, r.Latency.P999)
+	require.Equal(t, int64(3), r.Unstamped)
 
 	_, err = parseLoadResult([]byte(`{"start":`))
 	require.Error(t, err)

@@ -247,6 +247,9 @@ func (h *harness) runOne(ctx context.Context, sc scenario, l load, step, server 
 	if r.Result, err = parseLoadResult(b); err != nil {
 		return fail("%v", err)
 	}
+	if n := r.Result.Unstamped; n > 0 {
+		r.Note = strings.TrimPrefix(r.Note+"; "+fmt.Sprintf("%d deliveries without a kernel stamp, timed by the clock", n), "; ")
+	}
 	r.M = computeMetrics(r.Result, r.Timeline, r.Before, r.After)
 	return r
 }
