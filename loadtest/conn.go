@@ -85,16 +85,13 @@ type loop struct {
 	parser  fastjson.Parser
 	rbuf    []byte
 	stamped nbio.Stamped // reads with kernel receive times (Config.KernelTimestamps)
-	// unstamped says the read being processed asked for a kernel stamp
-	// and got none, so its deliveries are timed by the clock.
-	unstamped bool
-	mbuf      []byte
-	wbuf      []byte
-	rng       *rand.Rand
-	hist      *hdrhistogram.Histogram
-	ivl       *hdrhistogram.Histogram
-	cnt       counters
-	waiting   int // conns still in the handshake
+	mbuf    []byte
+	wbuf    []byte
+	rng     *rand.Rand
+	hist    *hdrhistogram.Histogram
+	ivl     *hdrhistogram.Histogram
+	cnt     counters
+	waiting int // conns still in the handshake
 }
 
 func errnoName(err error) string {
@@ -313,10 +310,13 @@ func (l *loop) readAll(c *conn, hup bool) {
 			l.drop(c, "1006")
 			return
 		}
-		l.unstamped = now == 0 && l.e.cfg.KernelTimestamps
+		// a read that asked for a stamp and got none: its deliveries are
+		// timed by the clock, and counted
+		unstamped := now == 0 && l.e.cfg.KernelTimestamps
 		if now == 0 {
 			now = time.Now().UnixNano()
 		}
+		before := l.cnt.delivered + l.cnt.churnDelivered
 		data := l.rbuf[:n]
 		inPend := len(c.pend) > 0
 		if inPend {
@@ -324,6 +324,9 @@ func (l *loop) readAll(c *conn, hup bool) {
 			data = c.pend
 		}
 		used := l.process(c, data, now)
+		if unstamped {
+			l.cnt.unstamped += l.cnt.delivered + l.cnt.churnDelivered - before
+		}
 		if c.state == stClosed {
 			return
 		}

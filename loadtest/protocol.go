@@ -92,9 +92,6 @@ func (l *loop) onDelivery(c *conn, v *fastjson.Value, now int64) {
 	}
 	_ = l.hist.RecordValue(lat)
 	_ = l.ivl.RecordValue(lat)
-	if l.unstamped {
-		l.cnt.unstamped++
-	}
 	if !s.stable {
 		l.cnt.churnDelivered++
 		return

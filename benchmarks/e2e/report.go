@@ -63,6 +63,11 @@ func parseLoadResult(b []byte) (*loadResult, error) {
 	return &r, nil
 }
 
+// note appends what went wrong to m.Note, "; "-separated.
+func (m *measurement) note(format string, a ...any) {
+	m.Note = strings.TrimPrefix(m.Note+"; "+fmt.Sprintf(format, a...), "; ")
+}
+
 // measurement is one server under one scenario step.
 type measurement struct {
 	Scenario, Server, Step string

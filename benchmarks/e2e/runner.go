@@ -153,7 +153,7 @@ func (h *harness) runOne(ctx context.Context, sc scenario, l load, step, server 
 	r.JSONFile = filepath.Join(h.rawDir, base+".json")
 	_ = os.Remove(r.JSONFile)
 	fail := func(format string, a ...any) *measurement {
-		r.Note = strings.TrimPrefix(r.Note+"; "+fmt.Sprintf(format, a...), "; ")
+		r.note(format, a...)
 		r.M = computeMetrics(r.Result, r.Timeline, r.Before, r.After)
 		return r
 	}
@@ -229,9 +229,9 @@ func (h *harness) runOne(ctx context.Context, sc scenario, l load, step, server 
 	if lerr != nil {
 		var ee *exec.ExitError
 		if errors.As(lerr, &ee) {
-			r.Note = strings.TrimPrefix(r.Note+"; "+fmt.Sprintf("loadtest exit %d", ee.ExitCode()), "; ")
+			r.note("loadtest exit %d", ee.ExitCode())
 		} else {
-			r.Note = strings.TrimPrefix(r.Note+"; "+fmt.Sprintf("loadtest: %v", lerr), "; ")
+			r.note("loadtest: %v", lerr)
 		}
 		switch {
 		case ctx.Err() != nil:
@@ -248,7 +248,7 @@ func (h *harness) runOne(ctx context.Context, sc scenario, l load, step, server 
 		return fail("%v", err)
 	}
 	if n := r.Result.Unstamped; n > 0 {
-		r.Note = strings.TrimPrefix(r.Note+"; "+fmt.Sprintf("%d deliveries without a kernel stamp, timed by the clock", n), "; ")
+		r.note("%d deliveries without a kernel stamp, timed by the clock", n)
 	}
 	r.M = computeMetrics(r.Result, r.Timeline, r.Before, r.After)
 	return r
