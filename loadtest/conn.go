@@ -285,20 +285,23 @@ func (l *loop) sendFrame(c *conn, op ws.OpCode, payload []byte) {
 
 func (l *loop) sendText(c *conn, msg []byte) { l.sendFrame(c, ws.OpText, msg) }
 
+// read reads from fd into l.rbuf once, with the kernel's receive stamp
+// when Config.KernelTimestamps asks for it (0: none, or not asked for).
+func (l *loop) read(fd int) (n int, stamp int64, err error) {
+	if l.e.cfg.KernelTimestamps {
+		return l.stamped.Read(fd, l.rbuf)
+	}
+	n, err = nbio.Read(fd, l.rbuf)
+	return n, 0, err
+}
+
 // readAll reads what the socket holds (edge-triggered). A short read means
 // the receive queue was empty at that moment and new data raises a new
 // edge, so it stops there and saves the EAGAIN read, unless hup says the
 // peer closed (then it reads on to the EOF). Lock held.
 func (l *loop) readAll(c *conn, hup bool) {
 	for c.state != stClosed {
-		var n int
-		var err error
-		var now int64
-		if l.e.cfg.KernelTimestamps {
-			n, now, err = l.stamped.Read(c.fd, l.rbuf)
-		} else {
-			n, err = nbio.Read(c.fd, l.rbuf)
-		}
+		n, now, err := l.read(c.fd)
 		if err != nil {
 			if errors.Is(err, unix.EAGAIN) {
 				return
