@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/subhub/subhub/internal/nbio"
+	"github.com/subhub/subhub/internal/nbio/nbiotest"
 )
 
 // TestKernelTimestampsLeaveOutTheToolsOwnDelay delivers one message to a
@@ -38,23 +38,10 @@ func TestKernelTimestampsLeaveOutTheToolsOwnDelay(t *testing.T) {
 			defer e.close()
 			l := e.loops[0]
 
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			defer ln.Close()
-			client, err := net.Dial("tcp", ln.Addr().String())
-			require.NoError(t, err)
-			defer client.Close()
-			server, err := ln.Accept()
-			require.NoError(t, err)
-			defer server.Close()
-			f, err := client.(*net.TCPConn).File()
-			require.NoError(t, err)
-			defer f.Close()
-			fd := int(f.Fd())
-			require.NoError(t, unix.SetNonblock(fd, true))
+			send, fd := nbiotest.TCPPair(t)
 			if tc.enable {
 				require.NoError(t, nbio.EnableStamps(fd))
-				stampingOn(t)
+				nbiotest.StampingOn(t)
 			}
 
 			c := e.newConn(0, false)
@@ -62,7 +49,7 @@ func TestKernelTimestampsLeaveOutTheToolsOwnDelay(t *testing.T) {
 			c.subs[0].active, c.subs[0].sent = true, true
 			msg := fmt.Sprintf(`{"id":%q,"type":"next","payload":{"data":{"t":{"seq":1,"ts":%d}}}}`, c.subs[0].id, time.Now().UnixNano())
 			require.Less(t, len(msg), 126)
-			_, err = server.Write(append([]byte{0x81, byte(len(msg))}, msg...))
+			_, err = unix.Write(send, append([]byte{0x81, byte(len(msg))}, msg...))
 			require.NoError(t, err)
 			time.Sleep(late)
 
@@ -86,38 +73,6 @@ func TestKernelTimestampsLeaveOutTheToolsOwnDelay(t *testing.T) {
 	}
 }
 
-// stampingOn waits until the kernel stamps received segments: the first
-// socket that asks switches stamping on a moment later (a deferred work
-// item). Its own connection keeps stamping on until the test ends.
-func stampingOn(t *testing.T) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	t.Cleanup(func() { client.Close() })
-	server, err := ln.Accept()
-	require.NoError(t, err)
-	t.Cleanup(func() { server.Close() })
-	f, err := client.(*net.TCPConn).File()
-	require.NoError(t, err)
-	t.Cleanup(func() { f.Close() })
-	fd := int(f.Fd())
-	require.NoError(t, unix.SetNonblock(fd, true))
-	require.NoError(t, nbio.EnableStamps(fd))
-	var s nbio.Stamped
-	buf := make([]byte, 64)
-	require.Eventually(t, func() bool {
-		if _, err := server.Write([]byte("p")); err != nil {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-		_, stamp, err := s.Read(fd, buf)
-		return err == nil && stamp != 0
-	}, 5*time.Second, 10*time.Millisecond, "the kernel never stamped a segment")
-}
-
 func TestWorkerArgsCarryTheMeasurementFlags(t *testing.T) {
 	for _, flags := range [][]string{nil, {"--kernel-timestamps"}, {"--kernel-timestamps", "--sched-idle"}} {
 		cfg, err := ParseFlags(append([]string{"--workers", "2"}, flags...))
@@ -133,7 +88,7 @@ func TestWorkerArgsCarryTheMeasurementFlags(t *testing.T) {
 // TestRunWithKernelTimestamps: a whole run with kernel stamps still counts
 // the server's own delay as latency, stamps every delivery and says so.
 func TestRunWithKernelTimestamps(t *testing.T) {
-	stampingOn(t)
+	nbiotest.StampingOn(t)
 	natsURL := startNATS(t)
 	fs := startFake(t, natsURL, faults{delay: 50 * time.Millisecond})
 	cfg := testConfig(fs.url, natsURL)

@@ -25,25 +25,3 @@ func TestWaiterAllocatesNothing(t *testing.T) {
 	})
 	require.Zero(t, allocs, "Wait parks without allocating")
 }
-
-func TestStampedReadAllocatesNothing(t *testing.T) {
-	send, recv := stampedPair(t)
-	var s Stamped
-	buf := make([]byte, 64)
-	allocs := testing.AllocsPerRun(50, func() {
-		if _, err := unix.Write(send, []byte("x")); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			n, stamp, err := s.Read(recv, buf)
-			if err == unix.EAGAIN {
-				continue
-			}
-			if err != nil || n != 1 || stamp == 0 {
-				t.Fatalf("Read = %d, %d, %v", n, stamp, err)
-			}
-			return
-		}
-	})
-	require.Zero(t, allocs, "a stamped read allocates nothing")
-}
