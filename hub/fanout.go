@@ -152,7 +152,11 @@ func (l *loop) deliver(t *topic, v *fastjson.Value) {
 	n := 0
 	for i := 0; i < t.NumGroups(); i++ {
 		key, subs := t.Group(i)
-		l.payload = key.plan.AppendResult(l.payload[:0], v)
+		var fits bool
+		if l.payload, fits = key.plan.AppendResult(l.payload[:0], v); !fits {
+			l.h.stats.OversizedResults.Add(1)
+			l.h.log.Warn("event result too large: sent an error instead", "subject", t.Subject, "subscribers", len(subs))
+		}
 		l.projections++
 		for _, s := range subs {
 			if s.c.enqueueDelivery(s, l.payload) {

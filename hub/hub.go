@@ -68,9 +68,12 @@ func New(opts Options) (*Hub, error) {
 		_ = netpoll.Configure(netpoll.Config{BufferSize: 512})
 	})
 	h := &Hub{
-		opts:  o,
-		log:   o.Logger,
-		cache: graphql.NewCache(o.Schema, o.PlanCacheSize),
+		opts: o,
+		log:  o.Logger,
+		cache: graphql.NewCache(o.Schema.WithLimits(graphql.Limits{
+			MaxFields:      o.MaxFields,
+			MaxResultBytes: o.MaxOutboundBytes - 1024,
+		}), o.PlanCacheSize),
 		subjects: wire.Subjects{
 			Envelope:      o.Envelope,
 			TopicPrefix:   o.TopicPrefix,

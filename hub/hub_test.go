@@ -59,6 +59,34 @@ func TestInvalidNATSBodyIsDroppedAndCounted(t *testing.T) {
 	require.Equal(t, int64(1), h.Stats().InvalidMessages.Load())
 }
 
+// An event whose result could never fit a connection's outbound queue is
+// replaced by an error for its subscribers, who stay subscribed, instead of
+// closing them as slow.
+func TestOversizedResultIsReplacedByAnError(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.MaxOutboundBytes = 8192 })
+	nc := connectNATS(t, e.ClientURL())
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("1", topicQuery("big"))
+	waitNATSSubs(t, e, 1)
+
+	require.NoError(t, nc.Publish("big", []byte(`{"s":"`+strings.Repeat("x", 8000)+`"}`)))
+	require.NoError(t, nc.Publish("big", []byte(`{"s":"small"}`)))
+	m := c.next()
+	require.Equal(t, "next", m["type"])
+	require.Equal(t, map[string]any{"data": nil, "errors": []any{map[string]any{
+		"message":   "The result for this event is larger than this server's limit of 7168 bytes, so it was not sent.",
+		"locations": []any{map[string]any{"line": float64(1), "column": float64(16)}},
+		"path":      []any{"topic"},
+	}}}, m["payload"])
+	m = c.next()
+	require.Equal(t, map[string]any{"data": map[string]any{"topic": map[string]any{"s": "small"}}}, m["payload"])
+	require.Equal(t, int64(1), h.Stats().OversizedResults.Load())
+	require.Equal(t, int64(0), h.Stats().SlowClosed.Load())
+}
+
 func TestInvalidTopicNameGetsErrorAndConnectionStays(t *testing.T) {
 	t.Parallel()
 	e := startNATS(t)

@@ -70,6 +70,13 @@ type Options struct {
 	Schema *graphql.Schema
 	// PlanCacheSize bounds the compiled-operation cache. Zero value means 4096.
 	PlanCacheSize int
+	// MaxFields refuses documents that select more fields than this,
+	// counting every fragment spread in full (graphql.Limits.MaxFields).
+	// Zero value means graphql.DefaultMaxFields. The result of one event for
+	// one subscription is bounded too, by MaxOutboundBytes less 1 KiB for the
+	// frame: a larger result could never be queued, so the subscriber gets
+	// an error in its place.
+	MaxFields int
 	// Serializer and Envelope select the NATS message format
 	// (defaults: JSON, raw).
 	Serializer wire.Serializer
@@ -179,6 +186,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Schema == nil {
 		o.Schema = graphql.DefaultSchema()
+	}
+	if o.MaxFields == 0 {
+		o.MaxFields = graphql.DefaultMaxFields
+	}
+	if o.MaxFields < 0 {
+		return o, fmt.Errorf("%w: max-fields %d must be positive", ErrInvalidOption, o.MaxFields)
 	}
 	if o.PlanCacheSize == 0 {
 		o.PlanCacheSize = defaultPlanCacheSize

@@ -23,6 +23,7 @@ type Stats struct {
 	UpstreamErrors    atomic.Int64 // NATS subscribe failures
 	NATSDropped       atomic.Int64 // messages NATS dropped because a fan-out loop fell behind
 	Published         atomic.Int64 // messages accepted by POST /publish
+	OversizedResults  atomic.Int64 // results replaced by an error for exceeding the result limit
 	// Fanout is how long each flush of a fan-out loop took: from its start
 	// to the last write of its connections, on the loop itself or over the
 	// writer pool (a --coalesce wait before it is not included; a socket
@@ -49,6 +50,7 @@ func (s *Stats) writePrometheus(w io.Writer) {
 	line("upstream_errors_total", "NATS subscribe failures.", s.UpstreamErrors.Load(), "counter")
 	line("nats_dropped_total", "Messages dropped because a fan-out loop fell behind.", s.NATSDropped.Load(), "counter")
 	line("published_total", "Messages accepted by POST /publish.", s.Published.Load(), "counter")
+	line("oversized_results_total", "Event results replaced by an error because they exceeded the result limit (--max-outbound-bytes less 1 KiB).", s.OversizedResults.Load(), "counter")
 	s.Fanout.writePrometheus(w, "fanout", "Time to write one fan-out flush, from its start to the last connection's write.")
 	writeRuntimeMetrics(w)
 }

@@ -59,6 +59,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.KeepAlive, "keepalive", 12*time.Second, "interval of legacy ka messages and SSE keep-alive comments")
 	fs.IntVar(&o.MaxConnections, "max-connections", 0, "refuse connections beyond this many (0 = unlimited)")
 	fs.IntVar(&o.PlanCacheSize, "plan-cache-size", 4096, "compiled operations kept in the cache")
+	fs.IntVar(&o.MaxFields, "max-fields", graphql.DefaultMaxFields, "refuse documents that select more fields than this, counting every fragment spread in full")
 	fs.StringVar(&cfg.schemaPath, "schema", "", "GraphQL SDL schema file with @topic directives (empty = built-in pass-through schema)")
 	fs.StringVar(&o.SubjectPrefix, "subject-prefix", "", "prefix prepended to every NATS subject as PREFIX.subject")
 	fs.StringVar(&cfg.serializer, "serializer", "json", "NATS message body format: json or msgpack")
@@ -110,7 +111,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", cfg.logLevel)
 	}
 	for name, v := range map[string]int{"nats-pool": cfg.opts.NATSPool, "max-message-bytes": cfg.opts.MaxMessageBytes,
-		"max-outbound-bytes": cfg.opts.MaxOutboundBytes, "plan-cache-size": cfg.opts.PlanCacheSize} {
+		"max-outbound-bytes": cfg.opts.MaxOutboundBytes, "plan-cache-size": cfg.opts.PlanCacheSize, "max-fields": cfg.opts.MaxFields} {
 		if v <= 0 {
 			return nil, fmt.Errorf("--%s must be positive, got %d", name, v)
 		}

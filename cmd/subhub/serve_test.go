@@ -21,6 +21,7 @@ func TestParseServeDefaultsEnvAndFlags(t *testing.T) {
 	require.Equal(t, 3*time.Second, cfg.opts.InitTimeout)
 	require.Equal(t, 1, cfg.opts.NATSPool)
 	require.Equal(t, 20*time.Millisecond, cfg.opts.Coalesce)
+	require.Equal(t, 1000, cfg.opts.MaxFields)
 
 	cfg, err = parseServe([]string{"--nats-pool", "4"}, env(map[string]string{
 		"SUBHUB_NATS_URL":   "nats://a:4222,nats://b:4222",
@@ -44,6 +45,7 @@ func TestParseServeRejectsBadValues(t *testing.T) {
 		want string
 	}{
 		{[]string{"--nats-pool", "0"}, nil, "--nats-pool must be positive"},
+		{[]string{"--max-fields", "0"}, nil, "--max-fields must be positive"},
 		{[]string{"--init-timeout", "-1s"}, nil, "--init-timeout must be positive"},
 		{[]string{"--serializer", "xml"}, nil, "--serializer"},
 		{[]string{"--envelope", "soap"}, nil, "--envelope"},

@@ -18,10 +18,10 @@ func TestAppendResultAllocs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			event := parseEvent(t, tc.event)
 			dst := make([]byte, 0, 8192)
-			out := op.Plan.AppendResult(dst, event)
+			out, _ := op.Plan.AppendResult(dst, event)
 			require.NotContains(t, string(out), `"errors"`)
 			allocs := testing.AllocsPerRun(200, func() {
-				dst = op.Plan.AppendResult(dst[:0], event)
+				dst, _ = op.Plan.AppendResult(dst[:0], event)
 			})
 			require.Zero(t, allocs)
 		})

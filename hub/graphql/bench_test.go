@@ -44,12 +44,12 @@ func BenchmarkProject(b *testing.B) {
 	b.Run("fields=10", func(b *testing.B) {
 		op := benchOperation(b)
 		event := parseEvent(b, benchEvent)
-		dst := op.Plan.AppendResult(nil, event)
+		dst, _ := op.Plan.AppendResult(nil, event)
 		b.SetBytes(int64(len(benchEvent)))
 		b.ReportAllocs()
 		b.ResetTimer()
 		for b.Loop() {
-			dst = op.Plan.AppendResult(dst[:0], event)
+			dst, _ = op.Plan.AppendResult(dst[:0], event)
 		}
 	})
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 )
 
+// maxValidationErrors is graphql-js's default validate maxErrors.
+const maxValidationErrors = 100
+
 // Request is a GraphQL request as sent in a subscribe message.
 type Request struct {
 	Query         string
@@ -48,10 +51,20 @@ func (s *Schema) Compile(req Request) (Operation, Errors) {
 		}
 		return Operation{}, Errors{requestError("Syntax Error: " + err.Error())}
 	}
+	lim := s.Limits()
+	if e := tooManyFields(doc, lim.MaxFields); e != nil {
+		return Operation{}, Errors{e}
+	}
 	if gerrs := validator.ValidateWithRules(s.schema, doc, s.rules); len(gerrs) > 0 {
-		errs := make(Errors, len(gerrs))
-		for i, g := range gerrs {
-			errs[i] = fromGQLError(g)
+		// graphql-js's validate stops at 100 errors the same way: a
+		// document of conflicting fields can have errors quadratic in size.
+		errs := make(Errors, 0, min(len(gerrs), maxValidationErrors+1))
+		for _, g := range gerrs {
+			if len(errs) == maxValidationErrors {
+				errs = append(errs, requestError("Too many validation errors, error limit reached. Validation aborted."))
+				break
+			}
+			errs = append(errs, fromGQLError(g))
 		}
 		return Operation{}, errs
 	}
@@ -97,11 +110,17 @@ func (s *Schema) Compile(req Request) (Operation, Errors) {
 		return Operation{}, Errors{e}
 	}
 	plan := &Plan{
-		root:    root,
-		rootKey: g.key,
-		head:    "{" + root.key,
-		schema:  s.schema,
+		root:     root,
+		rootKey:  g.key,
+		head:     "{" + root.key,
+		schema:   s.schema,
+		maxBytes: lim.MaxResultBytes,
 	}
+	plan.tooLarge = string(Errors{{
+		Message:   fmt.Sprintf("The result for this event is larger than this server's limit of %d bytes, so it was not sent.", lim.MaxResultBytes),
+		Locations: root.locs,
+		Path:      []any{g.key},
+	}}.AppendJSON([]byte(`{"data":null,"errors":`))) + "}"
 	return Operation{Plan: plan, Topic: topic}, nil
 }
 

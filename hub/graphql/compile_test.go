@@ -214,6 +214,6 @@ type Subscription { n: N }`)
 	op, errs := s.Compile(Request{Query: "subscription { n { " + q + " } }"})
 	require.Nil(t, errs)
 	require.Less(t, len(op.Plan.fingerprint()), 64<<10)
-	out := op.Plan.AppendResult(nil, parseEvent(t, `{"__typename":"C","id":"1","next":{"__typename":"A","id":"2","next":null}}`))
+	out := result(t, op.Plan, parseEvent(t, `{"__typename":"C","id":"1","next":{"__typename":"A","id":"2","next":null}}`))
 	require.Equal(t, `{"data":{"n":{"id":"1","next":{"id":"2","next":null}}}}`, string(out))
 }

@@ -263,3 +263,11 @@ func parseEvent(t testing.TB, s string) *fastjson.Value {
 	require.NoError(t, err)
 	return v
 }
+
+// result projects event through p and requires that it fit the result limit.
+func result(t testing.TB, p *Plan, event *fastjson.Value) []byte {
+	t.Helper()
+	out, ok := p.AppendResult(nil, event)
+	require.True(t, ok, "result over the limit: %s", out)
+	return out
+}

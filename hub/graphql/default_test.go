@@ -29,7 +29,7 @@ func TestDefaultSchemaPassThrough(t *testing.T) {
 			require.Nil(t, errs)
 			require.Equal(t, tc.topic, op.Topic)
 			ev := fastjson.MustParse(tc.event)
-			require.Equal(t, tc.want, string(op.Plan.AppendResult(nil, ev)))
+			require.Equal(t, tc.want, string(result(t, op.Plan, ev)))
 		})
 	}
 }

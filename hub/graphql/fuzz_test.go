@@ -46,7 +46,7 @@ func FuzzProject(f *testing.F) {
 			return
 		}
 		for i, plan := range plans {
-			dst = plan.AppendResult(dst[:0], v)
+			dst, _ = plan.AppendResult(dst[:0], v)
 			if !json.Valid(dst) {
 				t.Fatalf("plan %d: invalid JSON %q for event %q", i, dst, data)
 			}
@@ -76,7 +76,7 @@ func FuzzCompile(f *testing.F) {
 		if why := checkSubject(op.Topic); why != "" {
 			t.Fatalf("invalid topic %q (%s) for %q", op.Topic, why, query)
 		}
-		if out := op.Plan.AppendResult(nil, event); !json.Valid(out) {
+		if out, _ := op.Plan.AppendResult(nil, event); !json.Valid(out) {
 			t.Fatalf("invalid JSON %q for %q", out, query)
 		}
 	})

@@ -202,7 +202,7 @@ func compareWithOracle(t *testing.T, c corpusCase, r oracleResult, schemas map[s
 	require.Nil(t, errs, "compile: %v", errs)
 	require.False(t, r.Request, "graphql-js rejected the operation: %+v", r.Errors)
 	event := parseEvent(t, c.event)
-	out := op.Plan.AppendResult(nil, event)
+	out := result(t, op.Plan, event)
 	require.True(t, json.Valid(out), "invalid JSON: %s", out)
 	var got struct {
 		Data   json.RawMessage `json:"data"`

@@ -33,6 +33,10 @@ type Plan struct {
 	// head is `{"data":{"<rootKey>":`.
 	head   string
 	schema *ast.Schema
+	// maxBytes bounds one result (Limits.MaxResultBytes); tooLarge is the
+	// whole result sent instead of a larger one.
+	maxBytes int
+	tooLarge string
 }
 
 // RootField returns the response key (alias or name) of the root field.
@@ -269,6 +273,7 @@ func (p *planner) buildField(parent *ast.Definition, key string, nodes []*ast.Fi
 // between requests that differ only in spelling, variables or topic.
 func (p *Plan) fingerprint() string {
 	b := append([]byte(p.head), 0)
+	b = append(append(b, p.tooLarge...), 0)
 	b = p.root.appendFingerprint(b, map[*selSet]int{})
 	return string(b)
 }

@@ -15,35 +15,51 @@ import (
 // errors. event is the root field's resolved value; nil or a JSON null means
 // null. The output equals graphql-js's execute for the operation with the
 // root field resolving to event (object keys are looked up by their first
-// occurrence). It allocates nothing when dst has the capacity and there are
-// no field errors. The plan is safe for concurrent use; event is read (and
-// lazily unescaped by fastjson) during the call, so it must not be used by
-// another goroutine meanwhile.
-func (p *Plan) AppendResult(dst []byte, event *fastjson.Value) []byte {
+// occurrence), unless it would exceed the schema's Limits.MaxResultBytes:
+// then the result is {"data":null} with one error saying so, and ok is false.
+// It allocates nothing when dst has the capacity and there are no field
+// errors. The plan is safe for concurrent use; event is read (and lazily
+// unescaped by fastjson) during the call, so it must not be used by another
+// goroutine meanwhile.
+func (p *Plan) AppendResult(dst []byte, event *fastjson.Value) (out []byte, ok bool) {
 	var stack [32]pathElem
-	x := execution{schema: p.schema}
+	start := len(dst)
+	x := execution{schema: p.schema, end: start + p.maxBytes, budget: p.maxBytes}
 	dst = append(dst, `{"data":`...)
 	mark := len(dst)
 	dst = append(dst, p.head...)
 	path := append(stack[:0], pathElem{key: p.rootKey, index: -1})
-	var ok bool
 	dst, ok = x.complete(dst, event, &p.root, 0, path)
-	if ok {
+	switch {
+	case x.over:
+		return append(dst[:start], p.tooLarge...), false
+	case ok:
 		dst = append(dst, '}')
-	} else {
+	default:
 		dst = append(dst[:mark], "null"...)
 	}
 	if len(x.errs) > 0 {
 		dst = append(dst, `,"errors":`...)
 		dst = x.errs.AppendJSON(dst)
+		if len(dst) >= x.end {
+			return append(dst[:start], p.tooLarge...), false
+		}
 	}
-	return append(dst, '}')
+	return append(dst, '}'), true
 }
 
 // execution is the state of one AppendResult call; it lives on the stack.
 type execution struct {
 	schema *ast.Schema
 	errs   Errors
+	// end is the length of dst beyond which the result is too large, with
+	// the errors recorded so far counted in. budget is the number of values
+	// left to complete: it bounds the work of results that keep being
+	// truncated (nulls propagating) and so never grow dst. over is set once
+	// either is exceeded, and everything unwinds.
+	end    int
+	budget int
+	over   bool
 }
 
 // pathElem is one response path element; it becomes a []any element only
@@ -68,6 +84,8 @@ func (x *execution) fail(f *field, path []pathElem, msg string) {
 		}
 	}
 	x.errs = append(x.errs, &Error{Message: msg, Locations: f.locs, Path: out})
+	// What the error will take in the output, roughly.
+	x.end -= len(msg) + 16*len(f.locs) + 8*len(path) + 32
 }
 
 func isNull(v *fastjson.Value) bool { return v == nil || v.Type() == fastjson.TypeNull }
@@ -76,6 +94,13 @@ func isNull(v *fastjson.Value) bool { return v == nil || v.Type() == fastjson.Ty
 // value is a null that must propagate to the parent (the error is already
 // recorded); dst is then truncated to its length on entry.
 func (x *execution) complete(dst []byte, v *fastjson.Value, f *field, lvl int, path []pathElem) ([]byte, bool) {
+	x.budget--
+	if x.budget < 0 || len(dst) >= x.end {
+		x.over = true
+	}
+	if x.over {
+		return dst, false
+	}
 	nonNull := f.nonNull[lvl]
 	if isNull(v) {
 		if nonNull {
@@ -91,11 +116,15 @@ func (x *execution) complete(dst []byte, v *fastjson.Value, f *field, lvl int, p
 	} else {
 		dst, ok = x.completeNamed(dst, v, f, path)
 	}
-	if ok {
+	if len(dst) >= x.end {
+		// A leaf (a custom scalar's JSON above all) took it over.
+		x.over = true
+	}
+	if ok && !x.over {
 		return dst, true
 	}
 	dst = dst[:mark]
-	if nonNull {
+	if nonNull || x.over {
 		return dst, false
 	}
 	return append(dst, "null"...), true

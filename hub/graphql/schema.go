@@ -46,6 +46,7 @@ type Schema struct {
 	rules  *rules.Rules
 	// topics maps each Subscription field name to its subject template.
 	topics map[string]*topicTemplate
+	limits Limits // see WithLimits; zero fields mean the defaults
 }
 
 // topicTemplate is a parsed @topic subject: literal parts and argument

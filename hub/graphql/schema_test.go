@@ -74,7 +74,7 @@ func TestLoadSchemaFile(t *testing.T) {
 }`, Variables: []byte(`{"g":"POETRY"}`)})
 	require.Nil(t, errs)
 	require.Equal(t, "catalog.POETRY.HARDCOVER", op.Topic)
-	out := op.Plan.AppendResult(nil, parseEvent(t, `{"__typename":"Book","title":"Odes","formats":["EBOOK"],"isbn":null}`))
+	out := result(t, op.Plan, parseEvent(t, `{"__typename":"Book","title":"Odes","formats":["EBOOK"],"isbn":null}`))
 	require.Equal(t, `{"data":{"newTitles":{"__typename":"Book","title":"Odes","formats":["EBOOK"],"isbn":null}}}`, string(out))
 
 	_, err = LoadSchemaFile(filepath.Join(t.TempDir(), "missing.graphql"))
