@@ -116,7 +116,7 @@ func (l *loop) handle(m *nats.Msg) {
 	case wire.EventComplete:
 		// Flush what is queued first so that complete follows the last next.
 		l.flush()
-		h.completeTopic(m.Subject)
+		h.completeTopic(m.Subject, m.Sub)
 		return
 	case wire.EventData:
 	default:

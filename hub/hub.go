@@ -273,9 +273,18 @@ func (h *Hub) detach(t *topic) {
 }
 
 // completeTopic ends every local subscription of subject with `complete`
-// and releases the upstream subscription.
-func (h *Hub) completeTopic(subject string) {
-	t := h.reg.RemoveTopic(subject)
+// and releases the upstream subscription, if subject's topic is the one fed
+// by from.
+func (h *Hub) completeTopic(subject string, from *nats.Subscription) {
+	t := h.reg.RemoveTopicIf(subject, func(t *topic) bool {
+		// As visit does for data: a completion that came through an
+		// already released subscription is not for the subject's newer
+		// topic, whose subscribers joined after it was published.
+		t.UpMu.Lock()
+		up, _ := t.Upstream.(*nats.Subscription)
+		t.UpMu.Unlock()
+		return up == from
+	})
 	if t == nil {
 		return
 	}

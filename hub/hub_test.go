@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/subhub/subhub/wire"
@@ -200,6 +201,54 @@ func TestPingPongAndFragments(t *testing.T) {
 	m = c.next()
 	require.Equal(t, "pong", m["type"])
 	require.Equal(t, map[string]any{"frag": true}, m["payload"])
+}
+
+// A completion still queued in a fan-out loop when its subject's last
+// subscriber left belongs to the released NATS subscription: it must not end
+// the subscribers who came after it, on a new subscription of the subject.
+func TestStaleCompletionSparesANewerTopic(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+	upstream := func() *nats.Subscription {
+		var up *nats.Subscription
+		h.reg.View("stale.x", func(t *topic) {
+			t.UpMu.Lock()
+			up, _ = t.Upstream.(*nats.Subscription)
+			t.UpMu.Unlock()
+		})
+		return up
+	}
+
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("1", topicQuery("stale.x"))
+	waitNATSSubs(t, e, 1)
+	old := upstream()
+	require.NotNil(t, old)
+	c.send(`{"id":"1","type":"complete"}`)
+	waitNATSSubs(t, e, 0)
+	c.subscribe("2", topicQuery("stale.x"))
+	waitNATSSubs(t, e, 1)
+	require.NotSame(t, old, upstream())
+
+	// The old subscription's completion reaches the loop only now.
+	stale := nats.NewMsg("stale.x")
+	stale.Header.Set(wire.CompleteHeader, "true")
+	stale.Sub = old
+	h.loops[h.reg.ShardOf("stale.x")].ch <- stale
+	require.NoError(t, nc.Publish("stale.x", []byte(`{"after":1}`)))
+	m := c.next()
+	require.Equal(t, "next", m["type"], "message %v", m)
+	require.Equal(t, "2", m["id"])
+	require.Equal(t, int64(0), h.Stats().Completions.Load())
+
+	// A completion through the current subscription still ends it.
+	msgComplete(t, nc, "stale.x")
+	m = c.next()
+	require.Equal(t, map[string]any{"id": "2", "type": "complete"}, m)
+	waitNATSSubs(t, e, 0)
 }
 
 func TestClientCompleteStopsDeliveryAndIDIsReusable(t *testing.T) {

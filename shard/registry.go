@@ -243,11 +243,20 @@ func (r *Registry[G, S]) View(subject string, fn func(t *Topic[G, S])) bool {
 // touches them), e.g. to send "complete" to every subscriber; the caller
 // releases the upstream.
 func (r *Registry[G, S]) RemoveTopic(subject string) *Topic[G, S] {
+	return r.RemoveTopicIf(subject, nil)
+}
+
+// RemoveTopicIf is RemoveTopic of subject's topic only if match (when not
+// nil) returns true for it. match runs under the shard's write lock, so the
+// topic cannot be replaced between the check and the removal: a completion
+// that arrived through a released upstream can tell the topic it belongs to
+// from a newer topic of the same subject.
+func (r *Registry[G, S]) RemoveTopicIf(subject string, match func(*Topic[G, S]) bool) *Topic[G, S] {
 	sh := r.shardFor(subject)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	t := sh.topics[subject]
-	if t == nil {
+	if t == nil || match != nil && !match(t) {
 		return nil
 	}
 	if t.idle >= 0 {

@@ -328,6 +328,34 @@ func TestNewShards(t *testing.T) {
 
 // TestShardOfStable pins the hash so that shard placement stays the same
 // across processes and releases.
+func TestRemoveTopicIfRemovesOnlyAMatch(t *testing.T) {
+	t.Parallel()
+	r := New[string, int](4, 0)
+	old, first, err := r.Add("a", "p", 1)
+	require.NoError(t, err)
+	require.True(t, first)
+	_, last, ok := r.Remove("a", "p", 1)
+	require.True(t, ok)
+	require.True(t, last)
+	cur, first, err := r.Add("a", "p", 2)
+	require.NoError(t, err)
+	require.True(t, first)
+	require.NotSame(t, old, cur)
+
+	isOld := func(t *Topic[string, int]) bool { return t == old }
+	require.Nil(t, r.RemoveTopicIf("a", isOld), "the newer topic is not old")
+	require.Nil(t, r.RemoveTopicIf("b", nil), "no topic")
+	topics, subs := r.Len()
+	require.Equal(t, 1, topics)
+	require.Equal(t, 1, subs)
+
+	require.Same(t, cur, r.RemoveTopicIf("a", func(t *Topic[string, int]) bool { return t == cur }))
+	require.True(t, cur.Dead())
+	topics, subs = r.Len()
+	require.Equal(t, 0, topics)
+	require.Equal(t, 0, subs)
+}
+
 func TestShardOfStable(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

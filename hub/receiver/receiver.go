@@ -202,17 +202,14 @@ func (r *Receiver) endTopic(t *topic) {
 	if t.Dead() {
 		return // ended before; its subject may have a newer topic
 	}
-	dead := r.reg.RemoveTopic(t.Subject)
-	if dead == nil {
+	// Only t: a newer topic of the subject subscribed after this
+	// completion was published, and its own upstream will carry any later
+	// one.
+	if r.reg.RemoveTopicIf(t.Subject, func(x *topic) bool { return x == t }) == nil {
 		return
 	}
-	if dead != t {
-		// t ended just now and a newer topic of the subject took its place.
-		// Completion is per subject, so the newer topic is ended too.
-		r.log.Debug("receiver: completion ended a newer topic", "subject", t.Subject)
-	}
-	r.release(dead)
-	closeAll(dead)
+	r.release(t)
+	closeAll(t)
 }
 
 // closeAll closes every subscriber of the dead topic t.
