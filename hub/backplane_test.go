@@ -147,6 +147,14 @@ func TestHTTPPublish(t *testing.T) {
 		{"bad JSON", "Bearer s3cret", `{"topic":`, http.StatusBadRequest},
 		{"unknown field", "Bearer s3cret", `{"topic":"http.t","payload":1,"x":2}`, http.StatusBadRequest},
 		{"no payload", "Bearer s3cret", `{"topic":"http.t"}`, http.StatusBadRequest},
+		// Strict keys: what a gateway in front reads is what is published.
+		{"key in another case", "Bearer s3cret", `{"Topic":"http.t","payload":1}`, http.StatusBadRequest},
+		{"duplicate key", "Bearer s3cret", `{"topic":"other.t","payload":1,"topic":"http.t"}`, http.StatusBadRequest},
+		{"trailing data", "Bearer s3cret", `{"topic":"http.t","payload":1} x`, http.StatusBadRequest},
+		{"two objects", "Bearer s3cret", `{"topic":"http.t","payload":1}{"topic":"http.t","payload":2}`, http.StatusBadRequest},
+		{"not an object", "Bearer s3cret", `["http.t",1]`, http.StatusBadRequest},
+		{"complete not a boolean", "Bearer s3cret", `{"topic":"http.t","complete":"yes"}`, http.StatusBadRequest},
+		{"topic not a string", "Bearer s3cret", `{"topic":7,"payload":1}`, http.StatusBadRequest},
 		{"bad topic", "Bearer s3cret", `{"topic":"a.*","payload":1}`, http.StatusBadRequest},
 		{"too big", "Bearer s3cret", `{"topic":"http.t","payload":"` + strings.Repeat("x", 2000) + `"}`, http.StatusRequestEntityTooLarge},
 	} {

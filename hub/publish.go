@@ -1,23 +1,70 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/subhub/subhub/hub/publish"
 )
 
 // publishRequest is the body of POST /publish.
 type publishRequest struct {
-	Topic    string          `json:"topic"`
-	Payload  json.RawMessage `json:"payload"`
-	Complete bool            `json:"complete"`
+	Topic    string
+	Payload  []byte // raw JSON; nil when absent
+	Complete bool
+}
+
+// parsePublishRequest reads the body strictly: one JSON object with the
+// keys topic, payload and complete spelled exactly so, each at most once,
+// and nothing after it. A lenient parser (encoding/json matches keys in any
+// case and keeps the last duplicate) would let a body that a gateway in
+// front read as one topic publish on another.
+func parsePublishRequest(body []byte) (publishRequest, error) {
+	var r publishRequest
+	v, err := fastjson.ParseBytes(body)
+	if err != nil {
+		return r, err
+	}
+	obj, err := v.Object()
+	if err != nil {
+		return r, errors.New("the body must be a JSON object")
+	}
+	seen := map[string]bool{}
+	obj.Visit(func(k []byte, item *fastjson.Value) {
+		key := string(k)
+		if err != nil {
+			return
+		}
+		if seen[key] {
+			err = fmt.Errorf("duplicate key %q", key)
+			return
+		}
+		seen[key] = true
+		switch key {
+		case "topic":
+			var b []byte
+			if b, err = item.StringBytes(); err != nil {
+				err = errors.New(`"topic" must be a string`)
+			}
+			r.Topic = string(b)
+		case "payload":
+			r.Payload = item.MarshalTo(nil)
+		case "complete":
+			if r.Complete, err = item.Bool(); err != nil {
+				err = errors.New(`"complete" must be true or false`)
+			}
+		default:
+			err = fmt.Errorf("unknown key %q; want topic, payload or complete", key)
+		}
+	})
+	return r, err
 }
 
 // publisher returns the Publisher of topic's pooled NATS connection.
@@ -45,10 +92,8 @@ func (c *conn) servePublish(req *http.Request, body []byte) {
 			[]byte("missing or wrong bearer token\n"), "WWW-Authenticate: Bearer\r\n")
 		return
 	}
-	var r publishRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
+	r, err := parsePublishRequest(body)
+	if err != nil {
 		c.httpError(http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
@@ -67,7 +112,6 @@ func (c *conn) servePublish(req *http.Request, body []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	p := h.publisher(r.Topic)
-	var err error
 	if r.Complete {
 		err = p.Complete(ctx, r.Topic)
 	} else {
