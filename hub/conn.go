@@ -57,6 +57,8 @@ type conn struct {
 	timer     *time.Timer // request timer (HTTP state), then close-wait timer
 	initTimer *time.Timer // graphql-transport-ws connection_init timeout
 	kaTimer   *time.Timer // legacy `ka` / SSE keep-alive
+	headReq   bool        // the HTTP request is HEAD: answers carry no body
+	sseBare   bool        // SSE to an HTTP/1.0 client: no chunked encoding
 
 	wmu      sync.Mutex
 	fdClosed bool // set by onClosed under wmu: fd must not be written

@@ -43,13 +43,19 @@ func (c *conn) handleHTTP(b []byte) (int, bool) {
 		}
 		n = int(req.ContentLength)
 		if len(b) < end+n {
-			if !c.continued && strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
-				// curl and others wait for this before sending a body > 1 KiB.
+			// curl and others wait for this before sending a body > 1 KiB;
+			// HTTP/1.0 has no 100 and its Expect is ignored (RFC 9110 §10.1.1).
+			if !c.continued && req.ProtoAtLeast(1, 1) && strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
 				c.continued = true
-				c.writeRaw([]byte("HTTP/1.1 100 Continue\r\n\r\n"), false)
+				c.writeIn(stateHTTP, []byte("HTTP/1.1 100 Continue\r\n\r\n"), false)
 			}
 			return 0, false
 		}
+	}
+	if req.Method == http.MethodHead {
+		c.mu.Lock()
+		c.headReq = true
+		c.mu.Unlock()
 	}
 	c.route(req, b[:end], b[end:end+n])
 	return end + n, true
@@ -90,8 +96,30 @@ func isWebSocketUpgrade(req *http.Request) bool {
 	return strings.EqualFold(req.Header.Get("Upgrade"), "websocket")
 }
 
+// acceptsEventStream reports whether Accept names text/event-stream (media
+// types are case-insensitive) without refusing it with q=0 (RFC 9110
+// §12.5.1). Wildcards do not count: a client asks for a stream on purpose.
 func acceptsEventStream(req *http.Request) bool {
-	return strings.Contains(req.Header.Get("Accept"), "text/event-stream")
+	for _, v := range req.Header.Values("Accept") {
+		for _, r := range strings.Split(v, ",") {
+			mt, params, _ := strings.Cut(r, ";")
+			if !strings.EqualFold(strings.TrimSpace(mt), "text/event-stream") {
+				continue
+			}
+			refused := false
+			for _, p := range strings.Split(params, ";") {
+				k, val, _ := strings.Cut(p, "=")
+				if strings.EqualFold(strings.TrimSpace(k), "q") {
+					q, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+					refused = err == nil && q == 0
+				}
+			}
+			if !refused {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // upgrade completes the WebSocket handshake (github.com/gobwas/ws) and picks
@@ -99,8 +127,7 @@ func acceptsEventStream(req *http.Request) bool {
 // offers none gets the handshake and then close 4406, as graphql-ws does.
 func (c *conn) upgrade(req *http.Request, head []byte) {
 	h := c.h
-	if max := h.opts.MaxConnections; max > 0 && int(h.stats.Connections.Load()) > max {
-		c.httpError(http.StatusServiceUnavailable, "connection limit reached")
+	if c.atConnectionLimit() {
 		return
 	}
 	var proto wire.Protocol
@@ -126,11 +153,15 @@ func (c *conn) upgrade(req *http.Request, head []byte) {
 			c.httpError(http.StatusBadRequest, "WebSocket handshake failed: "+err.Error())
 			return
 		}
-		c.writeRaw(resp.Bytes(), true)
+		c.writeIn(stateHTTP, resp.Bytes(), true)
+		return
+	}
+	c.mu.Lock()
+	if c.state != stateHTTP {
+		c.mu.Unlock() // answered meanwhile (408)
 		return
 	}
 	c.proto, c.upgraded = proto, true
-	c.mu.Lock()
 	c.stopRequestTimerLocked()
 	c.state = stateWS
 	c.outLocked()
@@ -160,8 +191,24 @@ func (c *conn) httpResponse(status int, contentType string, body []byte, extraHe
 	b = append(b, "\r\nConnection: close\r\n"...)
 	b = append(b, extraHeaders...)
 	b = append(b, "\r\n"...)
-	b = append(b, body...)
-	c.writeRaw(b, true)
+	c.mu.Lock()
+	if !c.headReq {
+		// A HEAD answer has the headers of the GET answer, no content
+		// (RFC 9110 §9.3.2).
+		b = append(b, body...)
+	}
+	c.mu.Unlock()
+	c.writeIn(stateHTTP, b, true)
+}
+
+// atConnectionLimit answers 503 and returns true when accepting this
+// connection as a WebSocket or SSE stream would exceed MaxConnections.
+func (c *conn) atConnectionLimit() bool {
+	if max := c.h.opts.MaxConnections; max > 0 && int(c.h.stats.Connections.Load()) > max {
+		c.httpError(http.StatusServiceUnavailable, "connection limit reached")
+		return true
+	}
+	return false
 }
 
 // httpError answers with status and a one-line plain-text reason.

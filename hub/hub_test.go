@@ -3,6 +3,7 @@ package hub
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -499,6 +500,11 @@ func TestMaxConnectionsRefusesUpgrades(t *testing.T) {
 	var rejected ws.StatusError
 	require.ErrorAs(t, err, &rejected)
 	require.Equal(t, http.StatusServiceUnavailable, int(rejected))
+	// An SSE stream is a connection like a WebSocket: refused too.
+	br, _ := rawHTTP(t, h, "GET /graphql?query="+url.QueryEscape(topicQuery("x"))+" HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	// the two admitted clients are unaffected
 	a.sync()
 }

@@ -216,8 +216,8 @@ func (c *conn) completeSub(s *sub) {
 		*bp = body
 		scratchPool.Put(bp)
 	case stateSSE:
-		c.out = appendSSEChunk(c.out, "complete", nil)
-		c.out = append(c.out, "0\r\n\r\n"...)
+		c.out = c.appendSSEEvent(c.out, "complete", nil)
+		c.out = c.appendSSEEnd(c.out)
 		c.state = stateClosing
 		c.closeMode = closeNow
 	}
@@ -271,7 +271,10 @@ func (c *conn) goAway() {
 	case stateWS:
 		c.closeWS(1001, "server shutting down", true)
 	case stateSSE:
-		c.writeRaw([]byte("0\r\n\r\n"), true)
+		c.mu.Lock()
+		end := c.appendSSEEnd(nil)
+		c.mu.Unlock()
+		c.writeIn(stateSSE, end, true)
 	default:
 		c.nc.Close()
 	}

@@ -73,12 +73,10 @@ func (c *conn) onClosed(netpoll.Connection) error {
 // onRequestTimeout closes a connection that has not completed an HTTP
 // request in time (408), so silent sockets cannot pile up.
 func (c *conn) onRequestTimeout() {
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	if st == stateHTTP {
-		c.httpError(http.StatusRequestTimeout, "no complete HTTP request within "+c.h.opts.RequestTimeout.String())
-	}
+	// httpError writes only while the connection still waits for its
+	// request, so a request that completes at this moment and its answer
+	// cannot both go out.
+	c.httpError(http.StatusRequestTimeout, "no complete HTTP request within "+c.h.opts.RequestTimeout.String())
 }
 
 // stopRequestTimerLocked stops the request timer once the request was

@@ -12,9 +12,15 @@ import (
 const sseHead = "HTTP/1.1 200 OK\r\n" +
 	"Content-Type: text/event-stream; charset=utf-8\r\n" +
 	"Cache-Control: no-cache\r\n" +
-	"Connection: keep-alive\r\n" +
-	"X-Accel-Buffering: no\r\n" +
-	"Transfer-Encoding: chunked\r\n\r\n"
+	"X-Accel-Buffering: no\r\n"
+
+// sseHead11 ends the head for HTTP/1.1 clients, sseHead10 for HTTP/1.0
+// ones, which must not get a chunked body (RFC 9112 §6.1): theirs ends when
+// the connection closes.
+const (
+	sseHead11 = sseHead + "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+	sseHead10 = sseHead + "Connection: close\r\n\r\n"
+)
 
 // startSSE serves one subscription as text/event-stream (GraphQL over SSE,
 // distinct connections mode). The stream lives on the same event loop and
@@ -57,12 +63,24 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 		c.httpError(http.StatusBadRequest, "missing query")
 		return
 	}
+	if c.atConnectionLimit() {
+		return
+	}
 	c.proto = wire.ProtoSSE
 	c.mu.Lock()
+	if c.state != stateHTTP {
+		c.mu.Unlock() // answered meanwhile (408)
+		return
+	}
 	c.stopRequestTimerLocked()
 	c.state = stateSSE
+	c.sseBare = !req.ProtoAtLeast(1, 1)
 	c.outLocked()
-	c.out = append(c.out, sseHead...)
+	if c.sseBare {
+		c.out = append(c.out, sseHead10...)
+	} else {
+		c.out = append(c.out, sseHead11...)
+	}
 	c.mu.Unlock()
 
 	op, errs := c.h.cache.Compile(greq)
@@ -73,9 +91,9 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 		res = append(res, '}')
 		c.mu.Lock()
 		c.outLocked()
-		c.out = appendSSEChunk(c.out, "next", res)
-		c.out = appendSSEChunk(c.out, "complete", nil)
-		c.out = append(c.out, "0\r\n\r\n"...)
+		c.out = c.appendSSEEvent(c.out, "next", res)
+		c.out = c.appendSSEEvent(c.out, "complete", nil)
+		c.out = c.appendSSEEnd(c.out)
 		c.state = stateClosing
 		c.closeMode = closeNow
 		c.mu.Unlock()
@@ -104,13 +122,17 @@ func (c *conn) sseKeepAlive() {
 		return
 	}
 	c.outLocked()
-	c.out = appendSSEComment(c.out)
+	c.out = c.appendSSEComment(c.out)
 	c.kaTimer.Reset(c.h.opts.KeepAlive)
 	c.mu.Unlock()
 	c.flush()
 }
 
-func appendSSEComment(dst []byte) []byte {
+// appendSSEComment appends a keep-alive comment. c.mu must be held.
+func (c *conn) appendSSEComment(dst []byte) []byte {
+	if c.sseBare {
+		return wire.AppendSSEComment(dst, "keep-alive")
+	}
 	dst, start := beginChunk(dst)
 	return endChunk(wire.AppendSSEComment(dst, "keep-alive"), start)
 }

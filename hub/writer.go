@@ -75,7 +75,7 @@ func (c *conn) enqueueDelivery(s *sub, payload []byte) bool {
 	if len(c.out)+len(s.prefix)+len(payload)+32 > c.h.opts.MaxOutboundBytes {
 		c.overflowLocked()
 	} else if c.state == stateSSE {
-		c.out = appendSSEChunk(c.out, "next", payload)
+		c.out = c.appendSSEEvent(c.out, "next", payload)
 	} else {
 		c.out = wire.AppendWSDelivery(c.out, s.prefix, payload)
 	}
@@ -153,11 +153,14 @@ func (c *conn) closeWS(code uint16, reason string, waitPeer bool) {
 	c.flush()
 }
 
-// writeRaw queues pre-framed bytes (HTTP responses, SSE) regardless of the
-// WebSocket state and optionally closes the socket after they are written.
-func (c *conn) writeRaw(b []byte, thenClose bool) {
+// writeIn queues pre-framed bytes (HTTP responses, the end of an SSE
+// stream) if the connection is still in state want, and optionally closes
+// the socket after they are written. The check and the queueing are one
+// step, so of two answers that race for one request (a request completing
+// as its timer fires: 408) only the first is written.
+func (c *conn) writeIn(want connState, b []byte, thenClose bool) {
 	c.mu.Lock()
-	if c.state == stateClosed {
+	if c.state != want {
 		c.mu.Unlock()
 		return
 	}
@@ -276,10 +279,24 @@ func (c *conn) slowWrite(buf []byte, box *[]byte, off int) {
 	}
 }
 
-// appendSSEChunk appends one SSE event as one HTTP/1.1 chunk.
-func appendSSEChunk(dst []byte, event string, data []byte) []byte {
+// appendSSEEvent appends one SSE event as one HTTP/1.1 chunk, or bare for
+// an HTTP/1.0 client (whose stream ends when the connection does). c.mu
+// must be held.
+func (c *conn) appendSSEEvent(dst []byte, event string, data []byte) []byte {
+	if c.sseBare {
+		return wire.AppendSSEEvent(dst, event, data)
+	}
 	dst, start := beginChunk(dst)
 	return endChunk(wire.AppendSSEEvent(dst, event, data), start)
+}
+
+// appendSSEEnd appends the end of the chunked body (nothing for a bare
+// stream). c.mu must be held.
+func (c *conn) appendSSEEnd(dst []byte) []byte {
+	if c.sseBare {
+		return dst
+	}
+	return append(dst, "0\r\n\r\n"...)
 }
 
 // beginChunk reserves an HTTP/1.1 chunk header (fixed-width hex size,

@@ -73,8 +73,11 @@ func (s *Schema) Compile(req Request) (Operation, Errors) {
 		return Operation{}, Errors{e}
 	}
 	if op.Operation != ast.Subscription {
-		return Operation{}, Errors{requestError(fmt.Sprintf(
-			"subhub serves subscriptions only; send %ss to your GraphQL server", op.Operation), posLocation(op.Position)...)}
+		kind := "queries"
+		if op.Operation == ast.Mutation {
+			kind = "mutations"
+		}
+		return Operation{}, Errors{requestError("subhub serves subscriptions only; send "+kind+" to your GraphQL server", posLocation(op.Position)...)}
 	}
 	vars, errs := s.coerceVariables(op, req.Variables)
 	if len(errs) > 0 {

@@ -100,7 +100,7 @@ func TestCompileErrors(t *testing.T) {
 		{name: "introspection root", query: `subscription { __typename }`,
 			want: []want{{msg: `Anonymous Subscription must not select an introspection top level field.`, locs: []Location{{1, 16}}}}},
 		{name: "query", query: `query Q { book { id } }`,
-			want: []want{{msg: `subhub serves subscriptions only; send querys to your GraphQL server`, locs: []Location{{1, 1}}}}},
+			want: []want{{msg: `subhub serves subscriptions only; send queries to your GraphQL server`, locs: []Location{{1, 1}}}}},
 		{name: "mutation", query: `mutation { addBook(title: "x") { id } }`,
 			want: []want{{msg: `subhub serves subscriptions only; send mutations to your GraphQL server`, locs: []Location{{1, 1}}}}},
 		{name: "unknown operation", query: `subscription A { plain { id } }`, op: "B",
