@@ -85,6 +85,11 @@ func (s *Schema) Compile(req Request) (Operation, Errors) {
 	}
 	p := &planner{s: s, doc: doc, vars: vars}
 	groups := p.collectFields(s.schema.Subscription, op.SelectionSet, map[string]bool{}, nil)
+	if p.err != nil {
+		// graphql-js collects the root fields before it executes anything:
+		// a request error.
+		return Operation{}, Errors{p.err}
+	}
 	if len(groups) != 1 {
 		// graphql-js's SingleFieldSubscriptions wording; gqlparser's rule
 		// misses aliased and fragment-spread root fields.

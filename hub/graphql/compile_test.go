@@ -40,6 +40,11 @@ func TestCompileTopic(t *testing.T) {
 	}{
 		{"string id literal", `subscription { bookAdded(shelf: "s1") { id } }`, ``, "books.s1.added", "bookAdded"},
 		{"int id literal", `subscription { bookAdded(shelf: 42) { id } }`, ``, "books.42.added", "bookAdded"},
+		// The literal's text, as graphql-js's ID.parseLiteral keeps it: no
+		// float64 rounding onto another number's subject.
+		{"int id literal beyond 2^53", `subscription { bookAdded(shelf: 9007199254740993) { id } }`, ``, "books.9007199254740993.added", "bookAdded"},
+		{"int id literal minus zero", `subscription { bookAdded(shelf: -0) { id } }`, ``, "books.-0.added", "bookAdded"},
+		{"int id variable default beyond 2^53", `subscription($s: ID = 9223372036854775807) { bookAdded(shelf: $s) { id } }`, ``, "books.9223372036854775807.added", "bookAdded"},
 		{"id variable int", `subscription($s: ID!) { bookAdded(shelf: $s) { id } }`, `{"s":7}`, "books.7.added", "bookAdded"},
 		{"alias", `subscription { b: bookAdded(shelf: "x") { id } }`, ``, "books.x.added", "b"},
 		{"default applies", `subscription { priceChanged(symbol: "AAPL") { bid } }`, ``, "prices.XNAS.AAPL", "priceChanged"},
@@ -117,6 +122,12 @@ func TestCompileErrors(t *testing.T) {
 			want: []want{{msg: `Variable "$s" got invalid value true; ID cannot represent value: true`, locs: []Location{{1, 14}}}}},
 		{name: "variable int range", query: `subscription($l: Int!) { venuePrice(venue: XNAS, level: $l) { bid } }`, vars: `{"l":2147483648}`,
 			want: []want{{msg: `Variable "$l" got invalid value 2147483648; Int cannot represent non 32-bit signed integer value: 2147483648`, locs: []Location{{1, 14}}}}},
+		{name: "int literal range", query: `subscription { venuePrice(venue: XNAS, level: 2147483648) { bid } }`,
+			want: []want{{msg: `Int cannot represent non 32-bit signed integer value: 2147483648`, locs: []Location{{1, 47}}}}},
+		// graphql-js's execute and subscribe collect the root fields
+		// before anything runs (its validator throws on this document).
+		{name: "include variable null at the root", query: `subscription($b: Boolean = true) { plain @include(if: $b) { id } }`, vars: `{"b":null}`,
+			want: []want{{msg: `Argument "if" of non-null type "Boolean!" must not be null.`, locs: []Location{{1, 55}}}}},
 		{name: "variable enum", query: `subscription($v: Venue!) { venuePrice(venue: $v, level: 1) { bid } }`, vars: `{"v":"LSE"}`,
 			want: []want{{msg: `Variable "$v" got invalid value "LSE"; Value "LSE" does not exist in "Venue" enum.`, locs: []Location{{1, 14}}}}},
 		{name: "variable input object", query: `subscription($f: Filter) { filtered(f: $f, shelf: "s") { id } }`, vars: `{"f":{"tags":["a",null],"extra":1}}`,

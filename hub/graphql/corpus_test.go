@@ -57,6 +57,24 @@ type Subscription {
 }
 `
 
+// nestedIfaceSDL has an interface that implements another.
+const nestedIfaceSDL = `
+interface Node { id: ID! }
+interface Named implements Node { id: ID! name: String }
+type Person implements Node & Named { id: ID! name: String }
+type Query { hub: String }
+type Subscription { node: Node nodes: [Node!] }
+`
+
+// intArgSDL has Int arguments in subjects.
+const intArgSDL = `
+type Query { hub: String }
+type Subscription {
+  byInt(n: Int!): Int @topic(subject: "i.{n}")
+  byInts(n: [Int!]): Int @topic(subject: "ints")
+}
+`
+
 // corpusCase is one differential case: the operation is compiled by subhub
 // and executed by graphql-js with the root field resolving to event.
 type corpusCase struct {
@@ -245,6 +263,27 @@ func corpus() []corpusCase {
 		{name: "typename in fragment on interface", query: `subscription { node(id: "1") { ...on Node { __typename } ...on Media { __typename title } } }`, event: `{"__typename":"Film","title":"F"}`},
 		{name: "list of non-null objects with failing object", query: `subscription { bookAdded(shelf: "1") { title author { books { title } } } }`,
 			event: `{"title":"t","author":{"books":[{"title":"a"},{"title":null},{"title":"c"}]}}`},
+		// An interface that implements another is not a runtime type.
+		{name: "interface resolved to an interface", sdl: nestedIfaceSDL, query: `subscription { node { __typename id ... on Named { name } } }`, event: `{"__typename":"Named","id":"1","name":"n"}`},
+		{name: "interface list with an interface typename", sdl: nestedIfaceSDL, query: `subscription { nodes { id ... on Named { name } } }`, event: `[{"__typename":"Person","id":"1","name":"p"},{"__typename":"Named","id":"2"}]`},
+		{name: "interface implementing interface resolves objects", sdl: nestedIfaceSDL, query: `subscription { node { ... on Named { name } ... on Person { id } } }`, event: `{"__typename":"Person","id":"1","name":"p"}`},
+
+		// @skip/@include whose variable is explicitly null: a field error on
+		// the field whose selection holds it, a request error at the root.
+		{name: "include variable null", query: `subscription($b: Boolean = true) { chain { val @include(if: $b) opt } }`, vars: `{"b":null}`, event: `{"val":1,"opt":2}`},
+		{name: "skip variable null", query: `subscription($b: Boolean = false) { chain { next { val @skip(if: $b) } opt } }`, vars: `{"b":null}`, event: `{"val":1,"next":{"val":2},"opt":3}`},
+		{name: "include variable null non-null parent", query: `subscription($b: Boolean = true) { strictChain { val @include(if: $b) } }`, vars: `{"b":null}`, event: `{"val":1}`},
+		{name: "include variable null in list items", query: `subscription($b: Boolean = true) { search(q: "x") { ... on Book { title @include(if: $b) } ... on Author { name } } }`, vars: `{"b":null}`,
+			event: `[{"__typename":"Book","title":"B"},{"__typename":"Author","name":"A"},{"__typename":"Book","title":"C"}]`},
+		{name: "include variable null on fragment spread", query: `subscription($b: Boolean = true) { chain { ...F @include(if: $b) } } fragment F on Chain { val }`, vars: `{"b":null}`, event: `{"val":1}`},
+		{name: "include variable null on null value", query: `subscription($b: Boolean = true) { chain { next { val @include(if: $b) } opt } }`, vars: `{"b":null}`, event: `{"val":1,"next":null,"opt":3}`},
+
+		// Int literals are 32-bit, as values of variables are.
+		{name: "int literal too large", sdl: intArgSDL, query: `subscription { byInt(n: 2147483648) }`, requestError: true},
+		{name: "int literal too small", sdl: intArgSDL, query: `subscription { byInt(n: -2147483649) }`, requestError: true},
+		{name: "int literal limits", sdl: intArgSDL, query: `subscription { a: byInt(n: 2147483647) }`, event: `1`},
+		{name: "int literal too large in a default", sdl: intArgSDL, query: `subscription($n: Int = 9007199254740993) { byInt(n: $n) }`, requestError: true},
+		{name: "int literal too large in a list", sdl: intArgSDL, query: `subscription { byInts(n: [1, 2147483648]) }`, requestError: true},
 	}...)
 	for i := range c {
 		if c[i].sdl == "" {

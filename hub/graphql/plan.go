@@ -64,6 +64,11 @@ type field struct {
 
 type selSet struct {
 	fields []field
+	// err, when set, is raised (as a field error of the field whose value
+	// this selection completes) instead of completing it: CollectFields
+	// failed for this type, as it does for @skip/@include whose variable is
+	// null.
+	err *Error
 }
 
 // typeCase is the selection for one possible object type of an abstract
@@ -89,6 +94,9 @@ type planner struct {
 	// field nodes, which keeps the plan a DAG linear in the document even
 	// when abstract types nest (otherwise possible types multiply per level).
 	memo map[selKey]*selSet
+	// err is the first error of the collectFields calls since it was last
+	// cleared.
+	err *Error
 }
 
 type selKey struct {
@@ -156,24 +164,39 @@ func (p *planner) typeApplies(objType *ast.Definition, cond string) bool {
 	return false
 }
 
+// shouldInclude is the spec's @skip/@include check. A variable that is
+// explicitly null fails it, as graphql-js's getDirectiveValues does: that is
+// recorded in p.err and the selection is left out.
 func (p *planner) shouldInclude(dirs ast.DirectiveList) bool {
-	if d := dirs.ForName("skip"); d != nil && p.ifArg(d) {
-		return false
+	if d := dirs.ForName("skip"); d != nil {
+		if skip, ok := p.ifArg(d); !ok || skip {
+			return false
+		}
 	}
-	if d := dirs.ForName("include"); d != nil && !p.ifArg(d) {
-		return false
+	if d := dirs.ForName("include"); d != nil {
+		if include, ok := p.ifArg(d); !ok || !include {
+			return false
+		}
 	}
 	return true
 }
 
-func (p *planner) ifArg(d *ast.Directive) bool {
+// ifArg returns the value of d's if argument; ok is false (and p.err set)
+// when it is a variable whose value is null.
+func (p *planner) ifArg(d *ast.Directive) (val, ok bool) {
 	a := d.Arguments.ForName("if")
 	if a == nil {
-		return false
+		return false, true
 	}
-	v, _ := p.s.valueFromAST(a.Value, &ast.Type{NamedType: "Boolean", NonNull: true}, p.vars)
+	v, present := p.s.valueFromAST(a.Value, &ast.Type{NamedType: "Boolean", NonNull: true}, p.vars)
+	if present && v == nil {
+		if p.err == nil {
+			p.err = &Error{Message: `Argument "if" of non-null type "Boolean!" must not be null.`, Locations: posLocation(a.Value.Position)}
+		}
+		return false, false
+	}
 	b, _ := v.(bool)
-	return b
+	return b, true
 }
 
 // buildSelSet collects the sub-fields of nodes for objType and builds them.
@@ -193,8 +216,12 @@ func (p *planner) buildSelSet(objType *ast.Definition, nodes []*ast.Field) *selS
 	p.memo[key] = ss
 	visited := map[string]bool{}
 	var groups []fieldGroup
+	p.err = nil
 	for _, n := range nodes {
 		groups = p.collectFields(objType, n.SelectionSet, visited, groups)
+	}
+	if ss.err, p.err = p.err, nil; ss.err != nil {
+		return ss
 	}
 	for _, g := range groups {
 		if f, ok := p.buildField(objType, g.key, g.nodes); ok {
@@ -262,7 +289,11 @@ func (p *planner) buildField(parent *ast.Definition, key string, nodes []*ast.Fi
 	case ast.Interface, ast.Union:
 		f.kind = kindAbstract
 		for _, pt := range p.s.schema.GetPossibleTypes(named) {
-			f.cases = append(f.cases, typeCase{name: pt.Name, sel: p.buildSelSet(pt, nodes)})
+			// gqlparser counts the interfaces that implement an interface
+			// among its possible types; a runtime type is an object type.
+			if pt.Kind == ast.Object {
+				f.cases = append(f.cases, typeCase{name: pt.Name, sel: p.buildSelSet(pt, nodes)})
+			}
 		}
 	}
 	return f, true
@@ -321,6 +352,10 @@ func (s *selSet) appendFingerprint(b []byte, seen map[*selSet]int) []byte {
 		return appendUvarint(b, uint64(id))
 	}
 	seen[s] = len(seen)
+	if s.err != nil {
+		b = append(b, '!')
+		b = s.err.AppendJSON(b)
+	}
 	b = append(b, '{')
 	for i := range s.fields {
 		b = s.fields[i].appendFingerprint(b, seen)

@@ -73,6 +73,11 @@ type pathElem struct {
 // being completed, passed down by value and backed by an array on
 // AppendResult's stack unless the plan nests deeper.
 func (x *execution) fail(f *field, path []pathElem, msg string) {
+	x.failAt(f.locs, path, msg)
+}
+
+// failAt records a field error with the given locations.
+func (x *execution) failAt(locs []Location, path []pathElem, msg string) {
 	out := make([]any, len(path))
 	for i, e := range path {
 		if e.index >= 0 {
@@ -83,9 +88,9 @@ func (x *execution) fail(f *field, path []pathElem, msg string) {
 			out[i] = strings.Clone(e.key)
 		}
 	}
-	x.errs = append(x.errs, &Error{Message: msg, Locations: f.locs, Path: out})
+	x.errs = append(x.errs, &Error{Message: msg, Locations: locs, Path: out})
 	// What the error will take in the output, roughly.
-	x.end -= len(msg) + 16*len(f.locs) + 8*len(path) + 32
+	x.end -= len(msg) + 16*len(locs) + 8*len(path) + 32
 }
 
 func isNull(v *fastjson.Value) bool { return v == nil || v.Type() == fastjson.TypeNull }
@@ -173,6 +178,10 @@ func (x *execution) completeNamed(dst []byte, v *fastjson.Value, f *field, path 
 }
 
 func (x *execution) completeObject(dst []byte, v *fastjson.Value, sel *selSet, path []pathElem) ([]byte, bool) {
+	if sel.err != nil {
+		x.failAt(sel.err.Locations, path, sel.err.Message)
+		return dst, false
+	}
 	// graphql-js reads properties of any non-null value; only objects have
 	// the fields (other values leave every field undefined).
 	var obj *fastjson.Object

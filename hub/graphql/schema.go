@@ -98,7 +98,7 @@ func ParseSchema(name, src string) (*Schema, error) {
 	if err := checkDirectiveDecl(name, s); err != nil {
 		return nil, err
 	}
-	sch := &Schema{name: name, schema: s, rules: rules.NewDefaultRules(), topics: map[string]*topicTemplate{}}
+	sch := &Schema{name: name, schema: s, rules: validationRules(), topics: map[string]*topicTemplate{}}
 	// @topic outside the Subscription type, in document order.
 	defs := append(append(ast.DefinitionList{}, doc.Definitions...), doc.Extensions...)
 	for _, def := range defs {

@@ -308,7 +308,9 @@ func (s *Schema) valueFromAST(v *ast.Value, t *ast.Type, vars map[string]any) (a
 		case "Int":
 			scalar = int(n)
 		case "ID":
-			scalar = string(appendJSNumber(nil, n))
+			// graphql-js's ID.parseLiteral keeps the literal's text: an
+			// integer too large for a float64 still names its own subject.
+			scalar = v.Raw
 		default:
 			scalar = n
 		}
