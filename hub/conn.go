@@ -40,6 +40,7 @@ type conn struct {
 	proto     wire.Protocol
 	upgraded  bool // the WebSocket handshake completed
 	continued bool // "100 Continue" sent for the pending HTTP request
+	discard   bool // closed for flooding: input is skipped
 
 	// subs are the connection's active subscriptions. Guarded by mu
 	// because a topic completion (fan-out loop) removes entries too.

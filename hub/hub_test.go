@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -145,6 +146,26 @@ func TestCloseCodes(t *testing.T) {
 			c.init()
 			require.NoError(t, ws.WriteFrame(c.conn, ws.NewTextFrame([]byte(`{"type":"ping"}`))))
 		}, 1002, ""},
+		{"close reason not UTF-8", func(c *wsClient) {
+			c.init()
+			c.sendFrame(ws.OpClose, true, append([]byte{0x03, 0xe8}, 0xff, 0xfe))
+		}, 1007, "invalid UTF-8 in close reason"},
+		// Control frames between fragments are not part of the message:
+		// 1000 bytes of message with a 100-byte ping in between fit 1024.
+		{"ping inside a message near the limit", func(c *wsClient) {
+			c.init()
+			msg := []byte(`{"type":"ping","payload":{"x":"` + strings.Repeat("x", 1000-34) + `"}}`)
+			require.Len(t, msg, 1000)
+			c.sendFrame(ws.OpText, false, msg[:600])
+			c.sendFrame(ws.OpPing, true, bytes.Repeat([]byte("p"), 100))
+			c.sendFrame(ws.OpContinuation, true, msg[600:])
+			op, p, err := c.frame(5 * time.Second)
+			require.NoError(t, err)
+			require.Equal(t, ws.OpPong, op)
+			require.Len(t, p, 100)
+			require.Equal(t, "pong", c.next()["type"])
+			c.sendFrame(ws.OpClose, true, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))
+		}, 1000, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -409,6 +430,84 @@ func TestSlowClientIsClosedFastClientsKeepReceiving(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return h.Stats().SlowClosed.Load() >= 1 }, 10*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return h.Stats().Connections.Load() == 1 }, 15*time.Second, 20*time.Millisecond)
+}
+
+// maskedFrames returns n masked text frames of msg, back to back.
+func maskedFrames(t *testing.T, msg string, n int) []byte {
+	var b bytes.Buffer
+	for i := 0; i < n; i++ {
+		f := ws.MaskFrameInPlace(ws.NewTextFrame([]byte(msg)))
+		require.NoError(t, ws.WriteFrame(&b, f))
+	}
+	return b.Bytes()
+}
+
+// A client that sends faster than it is served (here, pongs that need no
+// answer, as fast as loopback carries them) is closed with 1008 once its
+// unhandled input passes the bound; the server's memory does not follow
+// the flood, and other clients are served.
+func TestInboundFloodIsClosed(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	flooder := dialWS(t, h)
+	flooder.init()
+	other := dialWS(t, h)
+	other.init()
+
+	batch := maskedFrames(t, `{"type":"pong"}`, 64<<10) // ~1.4 MB
+	sent := make(chan int, 1)
+	go func() {
+		total := 0
+		for total < 256<<20 {
+			n, err := flooder.conn.Write(batch)
+			total += n
+			if err != nil {
+				break
+			}
+		}
+		sent <- total
+	}()
+	code, reason := flooder.expectClose()
+	require.Equal(t, uint16(1008), code)
+	require.Equal(t, "client sends faster than it is served", reason)
+	require.Equal(t, int64(1), h.Stats().FloodClosed.Load())
+	flooder.conn.Close()
+	require.Less(t, <-sent, 256<<20, "the flood ran to its end: the server never pushed back")
+	other.sync()
+	require.Eventually(t, func() bool { return h.Stats().Connections.Load() == 1 }, 10*time.Second, 10*time.Millisecond)
+}
+
+// Replies count toward the outbound bound like deliveries: a client that
+// sends pings with large payloads and never reads the pongs is closed as
+// slow instead of growing its queue.
+func TestUnreadRepliesCountTowardOutboundBound(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) {
+		o.MaxOutboundBytes = 64 << 10
+		o.WriteTimeout = time.Minute // the bound, not the write timeout, must close it
+	})
+	c := dialWS(t, h)
+	c.init()
+	ping := `{"type":"ping","payload":{"x":"` + strings.Repeat("x", 60<<10) + `"}}`
+	batch := maskedFrames(t, ping, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// ~25 MB/s, which the server handles as it comes (no flood), up to
+		// 32 MB of pongs: far beyond what the socket buffers hold.
+		for i := 0; i < 128; i++ {
+			if _, err := c.conn.Write(batch); err != nil {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	require.Eventually(t, func() bool { return h.Stats().SlowClosed.Load() == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Zero(t, h.Stats().FloodClosed.Load())
+	c.conn.Close()
+	<-done
 }
 
 func TestHTTPEndpoints(t *testing.T) {

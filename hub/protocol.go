@@ -212,7 +212,9 @@ func (c *conn) completeSub(s *sub) {
 	case stateWS:
 		bp := scratchPool.Get().(*[]byte)
 		body := wire.AppendComplete((*bp)[:0], c.proto, []byte(s.id))
-		c.out = wire.AppendTextFrame(c.out, body)
+		if c.roomLocked(len(body)) {
+			c.out = wire.AppendTextFrame(c.out, body)
+		}
 		*bp = body
 		scratchPool.Put(bp)
 	case stateSSE:

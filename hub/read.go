@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -99,30 +100,71 @@ func (h *Hub) onRequest(ctx context.Context, nc netpoll.Connection) error {
 		_ = r.Skip(n)
 		return nc.Close()
 	}
-	if n == 0 {
-		return nil
+	for n > 0 {
+		if n > c.h.maxInbound() || c.discard {
+			// netpoll reads whatever arrives into its buffer while we
+			// handle the last piece: a client that sends faster than it is
+			// served (a flood of pings) would grow it without bound.
+			_ = r.Skip(n)
+			_ = r.Release()
+			c.dropFlooder()
+			return nil
+		}
+		// A piece at a time: a large backlog is never copied out whole,
+		// and the bound above is checked again after each piece.
+		b, err := r.Next(min(n, readPiece))
+		if err != nil {
+			return nc.Close()
+		}
+		data := b
+		if len(c.in) > 0 {
+			c.in = append(c.in, b...)
+			data = c.in
+		}
+		used := c.process(data)
+		rest := data[used:]
+		switch {
+		case len(rest) == 0:
+			c.in = nil
+		case len(c.in) > 0:
+			c.in = c.in[:copy(c.in, rest)]
+		default:
+			c.in = append(make([]byte, 0, len(rest)+512), rest...)
+		}
+		_ = r.Release()
+		n = r.Len()
 	}
-	b, err := r.Next(n)
-	if err != nil {
-		return nc.Close()
-	}
-	data := b
-	if len(c.in) > 0 {
-		c.in = append(c.in, b...)
-		data = c.in
-	}
-	used := c.process(data)
-	rest := data[used:]
-	switch {
-	case len(rest) == 0:
-		c.in = nil
-	case len(c.in) > 0:
-		c.in = c.in[:copy(c.in, rest)]
-	default:
-		c.in = append(make([]byte, 0, len(rest)+512), rest...)
-	}
-	_ = r.Release()
 	return nil
+}
+
+// readPiece is how much of a connection's input onRequest handles before it
+// looks at the backlog again.
+const readPiece = 64 << 10
+
+// maxInbound is the input a connection may have waiting unhandled: a few
+// of its largest messages, at least 1 MiB. A client never needs more
+// in flight; one that has more sends faster than it is served.
+func (h *Hub) maxInbound() int {
+	return max(1<<20, 4*h.opts.MaxMessageBytes)
+}
+
+// dropFlooder drops a client whose unhandled input passed maxInbound: 1008
+// for a WebSocket, then the socket is closed; its further input is skipped.
+func (c *conn) dropFlooder() {
+	if c.discard {
+		return
+	}
+	c.discard = true
+	c.h.stats.FloodClosed.Add(1)
+	c.h.log.Debug("closing client that sends faster than it is served", "remote", c.nc.RemoteAddr())
+	c.mu.Lock()
+	st := c.state
+	c.mu.Unlock()
+	if st == stateWS && c.upgraded {
+		c.closeWS(1008, "client sends faster than it is served", false)
+		return
+	}
+	c.nc.Close()
 }
 
 // process handles as much of data as is complete and returns the number of
@@ -168,7 +210,9 @@ func (c *conn) readFrame(b []byte) (int, bool) {
 		return 0, false
 	}
 	max := int64(c.h.opts.MaxMessageBytes)
-	if hdr.Length > max || int64(len(c.msg))+hdr.Length > max {
+	// Control frames between fragments are not part of the message (RFC
+	// 6455 §5.4): only continuations add to it.
+	if hdr.Length > max || hdr.OpCode == ws.OpContinuation && int64(len(c.msg))+hdr.Length > max {
 		c.failWS(1009, "message too big")
 		return len(b), true
 	}
@@ -235,9 +279,12 @@ func (c *conn) onCloseFrame(payload []byte, weInitiated bool) {
 	code, reason := uint16(1000), ""
 	if len(payload) > 0 {
 		cc, _, err := wire.ParseCloseFrameData(payload)
-		if err != nil {
+		switch {
+		case errors.Is(err, wire.ErrCloseReasonUTF8):
+			code, reason = 1007, "invalid UTF-8 in close reason"
+		case err != nil:
 			code, reason = 1002, "invalid close frame"
-		} else {
+		default:
 			code = cc
 		}
 	}

@@ -122,6 +122,11 @@ func (c *conn) sseKeepAlive() {
 		return
 	}
 	c.outLocked()
+	if !c.roomLocked(32) {
+		c.mu.Unlock()
+		c.flush()
+		return
+	}
 	c.out = c.appendSSEComment(c.out)
 	c.kaTimer.Reset(c.h.opts.KeepAlive)
 	c.mu.Unlock()

@@ -24,6 +24,7 @@ type Stats struct {
 	NATSDropped       atomic.Int64 // messages NATS dropped because a fan-out loop fell behind
 	Published         atomic.Int64 // messages accepted by POST /publish
 	OversizedResults  atomic.Int64 // results replaced by an error for exceeding the result limit
+	FloodClosed       atomic.Int64 // connections closed for sending faster than they are served
 	// Fanout is how long each flush of a fan-out loop took: from its start
 	// to the last write of its connections, on the loop itself or over the
 	// writer pool (a --coalesce wait before it is not included; a socket
@@ -50,6 +51,7 @@ func (s *Stats) writePrometheus(w io.Writer) {
 	line("upstream_errors_total", "NATS subscribe failures.", s.UpstreamErrors.Load(), "counter")
 	line("nats_dropped_total", "Messages dropped because a fan-out loop fell behind.", s.NATSDropped.Load(), "counter")
 	line("published_total", "Messages accepted by POST /publish.", s.Published.Load(), "counter")
+	line("flood_closed_total", "Connections closed for sending faster than they are served (unhandled input beyond max(1 MiB, 4 × --max-message-bytes)).", s.FloodClosed.Load(), "counter")
 	line("oversized_results_total", "Event results replaced by an error because they exceeded the result limit (--max-outbound-bytes less 1 KiB).", s.OversizedResults.Load(), "counter")
 	s.Fanout.writePrometheus(w, "fanout", "Time to write one fan-out flush, from its start to the last connection's write.")
 	writeRuntimeMetrics(w)

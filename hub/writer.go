@@ -72,8 +72,8 @@ func (c *conn) enqueueDelivery(s *sub, payload []byte) bool {
 		return false
 	}
 	c.outLocked()
-	if len(c.out)+len(s.prefix)+len(payload)+32 > c.h.opts.MaxOutboundBytes {
-		c.overflowLocked()
+	if !c.roomLocked(len(s.prefix) + len(payload)) {
+		// closed as slow
 	} else if c.state == stateSSE {
 		c.out = c.appendSSEEvent(c.out, "next", payload)
 	} else {
@@ -83,6 +83,19 @@ func (c *conn) enqueueDelivery(s *sub, payload []byte) bool {
 	c.dirty = true
 	c.mu.Unlock()
 	return became
+}
+
+// roomLocked reports whether n more bytes fit the connection's outbound
+// bound. If not, the client is closed as slow (overflowLocked): everything
+// queued for it counts, replies to its own pings and messages included, so
+// a client that sends without reading cannot grow the queue either.
+// c.mu must be held.
+func (c *conn) roomLocked(n int) bool {
+	if len(c.out)+n+32 > c.h.opts.MaxOutboundBytes {
+		c.overflowLocked()
+		return false
+	}
+	return true
 }
 
 // overflowLocked handles a client that fell more than MaxOutboundBytes
@@ -113,7 +126,9 @@ func (c *conn) queueText(body []byte) {
 		return
 	}
 	c.outLocked()
-	c.out = wire.AppendTextFrame(c.out, body)
+	if c.roomLocked(len(body)) {
+		c.out = wire.AppendTextFrame(c.out, body)
+	}
 	c.mu.Unlock()
 	c.flush()
 }
@@ -126,8 +141,10 @@ func (c *conn) queueControl(op ws.OpCode, payload []byte) {
 		return
 	}
 	c.outLocked()
-	c.out = wire.AppendFrameHeader(c.out, op, len(payload))
-	c.out = append(c.out, payload...)
+	if c.roomLocked(len(payload)) {
+		c.out = wire.AppendFrameHeader(c.out, op, len(payload))
+		c.out = append(c.out, payload...)
+	}
 	c.mu.Unlock()
 	c.flush()
 }
