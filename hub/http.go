@@ -3,6 +3,7 @@ package hub
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"strconv"
@@ -19,8 +20,9 @@ import (
 // Plain HTTP responses close the connection (no keep-alive).
 func (c *conn) handleHTTP(b []byte) (int, bool) {
 	end := headerEnd(b)
-	if end < 0 {
-		if len(b) > maxHeaderBytes {
+	if end < 0 || end > maxHeaderBytes {
+		// A head that arrived whole in one read is held to the bound too.
+		if end > maxHeaderBytes || len(b) > maxHeaderBytes {
 			c.httpError(http.StatusRequestHeaderFieldsTooLarge, "request head larger than 16 KiB")
 			return len(b), true
 		}
@@ -130,6 +132,12 @@ func (c *conn) upgrade(req *http.Request, head []byte) {
 	if c.atConnectionLimit() {
 		return
 	}
+	// gobwas/ws takes any key of the right length; RFC 6455 §4.2.1 wants
+	// exactly one, the base64 of 16 bytes.
+	if keys := req.Header.Values("Sec-WebSocket-Key"); len(keys) != 1 || !validWebSocketKey(keys[0]) {
+		c.httpError(http.StatusBadRequest, "WebSocket handshake failed: Sec-WebSocket-Key must be one base64-encoded 16-byte value")
+		return
+	}
 	var proto wire.Protocol
 	u := ws.Upgrader{
 		Protocol: func(p []byte) bool {
@@ -175,6 +183,11 @@ func (c *conn) upgrade(req *http.Request, head []byte) {
 		return
 	}
 	c.flush()
+}
+
+func validWebSocketKey(k string) bool {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
+	return err == nil && len(b) == 16
 }
 
 // httpResponse writes a complete response and closes the connection.

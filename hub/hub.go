@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,7 +66,7 @@ func New(opts Options) (*Hub, error) {
 		// Small per-connection buffers: netpoll's defaults cost ~15 KB per
 		// idle connection, 512-byte nodes bring that to a few KB.
 		netpoll.LinkBufferCap = 512
-		_ = netpoll.Configure(netpoll.Config{BufferSize: 512})
+		_ = netpoll.Configure(netpoll.Config{BufferSize: 512, LoggerOutput: netpollLog{o.Logger}})
 	})
 	h := &Hub{
 		opts: o,
@@ -331,4 +332,19 @@ func (h *Hub) removeConn(c *conn) {
 	delete(h.conns, c)
 	// After a traffic spike, rebuild the table at its size (maps never shrink).
 	h.conns, h.connsPeak = shard.ShrinkMap(h.conns, h.connsPeak)
+}
+
+// netpollLog hands netpoll's own log lines to the logger of the first hub
+// instead of stderr: a peer that resets its connection is routine for an
+// edge server (debug level); anything else is a warning.
+type netpollLog struct{ log *slog.Logger }
+
+func (w netpollLog) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	if strings.Contains(line, "connection reset by peer") || strings.Contains(line, "broken pipe") {
+		w.log.Debug("netpoll", "line", line)
+	} else {
+		w.log.Warn("netpoll", "line", line)
+	}
+	return len(p), nil
 }

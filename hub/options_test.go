@@ -1,6 +1,9 @@
 package hub
 
 import (
+	"bytes"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,4 +34,18 @@ func TestOptionsDurations(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidOption)
 		require.ErrorContains(t, err, tc.want)
 	}
+}
+
+func TestNetpollLogLevels(t *testing.T) {
+	var buf bytes.Buffer
+	w := netpollLog{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	_, err := w.Write([]byte("2026/12/04 11:00:00 NETPOLL: readall(fd=9) before close: connection reset by peer\n"))
+	require.NoError(t, err)
+	_, err = w.Write([]byte("2026/12/04 11:00:00 NETPOLL: poller wait failed: bad file descriptor\n"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2)
+	require.Contains(t, lines[0], "level=DEBUG")
+	require.Contains(t, lines[0], "connection reset by peer")
+	require.Contains(t, lines[1], "level=WARN")
 }

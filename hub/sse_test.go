@@ -217,3 +217,31 @@ func TestAcceptsEventStream(t *testing.T) {
 		require.Equal(t, want, acceptsEventStream(req), "Accept: %q", accept)
 	}
 }
+
+func TestUpgradeAndHeadChecks(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	upgrade := func(keys ...string) string {
+		r := "GET /graphql HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n"
+		for _, k := range keys {
+			r += "Sec-WebSocket-Key: " + k + "\r\n"
+		}
+		return r + "\r\n"
+	}
+	for name, tc := range map[string]struct {
+		req    string
+		status int
+	}{
+		"good key":              {upgrade("dGhlIHNhbXBsZSBub25jZQ=="), http.StatusSwitchingProtocols},
+		"key not base64":        {upgrade("!!!!!!!!!!!!!!!!!!!!!!=="), http.StatusBadRequest},
+		"key of 15 bytes":       {upgrade("dGhlIHNhbXBsZSBub25j"), http.StatusBadRequest},
+		"two keys":              {upgrade("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25jZQ=="), http.StatusBadRequest},
+		"whole head over 16KiB": {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 40<<10) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		br, _ := rawHTTP(t, h, tc.req)
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err, name)
+		require.Equal(t, tc.status, resp.StatusCode, name)
+	}
+}
