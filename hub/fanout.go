@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/valyala/fastjson"
 
+	"github.com/subhub/subhub/hub/graphql"
 	"github.com/subhub/subhub/wire"
 )
 
@@ -44,6 +45,7 @@ type loop struct {
 	dec     wire.Decoder
 	parser  fastjson.Parser
 	payload []byte
+	marked  []byte // an event with lone surrogates marked (graphql.MarkLoneSurrogates)
 	dirty   []*conn
 	queued  int // bytes queued since the last flush
 	// pace fires when a paced flush (Options.Coalesce) is due; armed says
@@ -121,6 +123,9 @@ func (l *loop) handle(m *nats.Msg) {
 	case wire.EventData:
 	default:
 		return
+	}
+	if marked, ok := graphql.MarkLoneSurrogates(l.marked[:0], event); ok {
+		l.marked, event = marked, marked
 	}
 	v, err := l.parser.ParseBytes(event)
 	if err != nil {

@@ -90,6 +90,25 @@ func TestOversizedResultIsReplacedByAnError(t *testing.T) {
 	require.Equal(t, int64(0), h.Stats().SlowClosed.Load())
 }
 
+// A string cut inside a surrogate pair by a JavaScript publisher reaches
+// clients as the same escape, as JSON.stringify would write it, not as the
+// text of the escape.
+func TestLoneSurrogateEscapesPassThrough(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("1", topicQuery("cut"))
+	waitNATSSubs(t, e, 1)
+	require.NoError(t, nc.Publish("cut", []byte(`{"s":"smile \ud83d","ok":"\ud83d\ude00"}`)))
+	op, p, err := c.frame(5 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, ws.OpText, op)
+	require.Equal(t, `{"id":"1","type":"next","payload":{"data":{"topic":{"s":"smile \ud83d","ok":"😀"}}}}`, string(p))
+}
+
 func TestInvalidTopicNameGetsErrorAndConnectionStays(t *testing.T) {
 	t.Parallel()
 	e := startNATS(t)

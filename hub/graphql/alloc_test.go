@@ -27,3 +27,9 @@ func TestAppendResultAllocs(t *testing.T) {
 		})
 	}
 }
+
+func TestMarkLoneSurrogatesAllocatesNothingWithoutThem(t *testing.T) {
+	text := []byte(`{"a":"b\n","c":"\ud83d\ude00 \u00e9"}`)
+	allocs := testing.AllocsPerRun(100, func() { MarkLoneSurrogates(nil, text) })
+	require.Zero(t, allocs)
+}

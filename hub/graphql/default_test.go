@@ -17,6 +17,10 @@ func TestDefaultSchemaPassThrough(t *testing.T) {
 		{"alias", `subscription { ev: topic(name: "a") }`, ``, `3`, "a", `{"data":{"ev":3}}`},
 		{"variable", `subscription S($n: String!) { topic(name: $n) }`, `{"n":"orders.eu.created"}`, `null`, "orders.eu.created", `{"data":{"topic":null}}`},
 		{"escapes", `subscription { topic(name: "x") }`, ``, `"a\"\u0001é"`, "x", `{"data":{"topic":"a\"\u0001é"}}`},
+		// Numbers keep the publisher's text: a HotChocolate Long beyond 2^53
+		// reaches a .NET client exactly; a JavaScript one parses the same.
+		{"numbers verbatim", `subscription { topic(name: "x") }`, ``, `{"id":9007199254740993,"big":[12345678901234567890,-0,1.50,1E2]}`, "x",
+			`{"data":{"topic":{"id":9007199254740993,"big":[12345678901234567890,-0,1.50,1E2]}}}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

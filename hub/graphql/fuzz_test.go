@@ -3,6 +3,7 @@ package graphql
 import (
 	"encoding/json"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 	"github.com/valyala/fastjson"
@@ -38,9 +39,14 @@ func FuzzProject(f *testing.F) {
 	}
 	f.Add([]byte(`[[1,2],[null],{"__typename":"Book"},"\u0000\ud800"]`))
 	f.Add([]byte(`{"val":1e999,"next":{"val":-0,"inner":{"val":"0x1F"}},"inner":{}}`))
+	f.Add([]byte(`{"s":"\ud83d","j":["\udc00\ud800\ude00",{"\uDBFF":1}]}`))
 	var p fastjson.Parser
-	var dst []byte
+	var dst, marked []byte
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// As the hub does before parsing.
+		if m, ok := MarkLoneSurrogates(marked[:0], data); ok {
+			marked, data = m, m
+		}
 		v, err := p.ParseBytes(data)
 		if err != nil {
 			return
@@ -49,6 +55,10 @@ func FuzzProject(f *testing.F) {
 			dst, _ = plan.AppendResult(dst[:0], v)
 			if !json.Valid(dst) {
 				t.Fatalf("plan %d: invalid JSON %q for event %q", i, dst, data)
+			}
+			// It goes out in WebSocket text frames.
+			if !utf8.Valid(dst) {
+				t.Fatalf("plan %d: invalid UTF-8 %q for event %q", i, dst, data)
 			}
 		}
 	})

@@ -14,7 +14,10 @@ import (
 const hexDigits = "0123456789abcdef"
 
 // appendJSONString appends s as a JSON string literal, escaping as
-// JSON.stringify does; invalid UTF-8 bytes become U+FFFD.
+// JSON.stringify does; invalid UTF-8 bytes become U+FFFD, except the
+// three-byte form of a lone UTF-16 surrogate (as MarkLoneSurrogates leaves
+// it), which is written as its \uXXXX escape, as JSON.stringify writes a
+// lone surrogate.
 func appendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
 	dst = append(dst, '"')
 	start := 0
@@ -31,6 +34,13 @@ func appendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
 				continue
 			}
 			dst = append(dst, s[start:i]...)
+			if c == 0xed && i+2 < len(s) && s[i+1]&0xe0 == 0xa0 && s[i+2]&0xc0 == 0x80 {
+				u := 0xd000 | uint16(s[i+1]&0x3f)<<6 | uint16(s[i+2]&0x3f)
+				dst = append(dst, '\\', 'u', hexDigits[u>>12], hexDigits[u>>8&0xf], hexDigits[u>>4&0xf], hexDigits[u&0xf])
+				i += 3
+				start = i
+				continue
+			}
 			dst = append(dst, `\ufffd`...)
 			i++
 			start = i
@@ -233,7 +243,15 @@ func isJSSpace(r rune) bool {
 
 // appendValue appends v as JSON.stringify(JSON.parse(v)) would: numbers in
 // JavaScript form, strings re-escaped. A nil v appends null.
-func appendValue(dst []byte, v *fastjson.Value) []byte {
+func appendValue(dst []byte, v *fastjson.Value) []byte { return appendJSON(dst, v, false) }
+
+// appendPassThrough appends a custom scalar's value: as appendValue, but
+// numbers keep the publisher's text. A JavaScript client parses both to the
+// same number; any other client (a .NET one of a HotChocolate Long, say)
+// gets integers beyond 2^53 exactly instead of rounded.
+func appendPassThrough(dst []byte, v *fastjson.Value) []byte { return appendJSON(dst, v, true) }
+
+func appendJSON(dst []byte, v *fastjson.Value, rawNumbers bool) []byte {
 	if v == nil {
 		return append(dst, "null"...)
 	}
@@ -249,7 +267,7 @@ func appendValue(dst []byte, v *fastjson.Value) []byte {
 			first = false
 			dst = appendJSONString(dst, k)
 			dst = append(dst, ':')
-			dst = appendValue(dst, item)
+			dst = appendJSON(dst, item, rawNumbers)
 		})
 		return append(dst, '}')
 	case fastjson.TypeArray:
@@ -259,13 +277,16 @@ func appendValue(dst []byte, v *fastjson.Value) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendValue(dst, item)
+			dst = appendJSON(dst, item, rawNumbers)
 		}
 		return append(dst, ']')
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
 		return appendJSONString(dst, b)
 	case fastjson.TypeNumber:
+		if rawNumbers {
+			return v.MarshalTo(dst) // validated JSON number text (wire.Decoder)
+		}
 		f, _ := v.Float64()
 		return appendJSNumber(dst, f)
 	case fastjson.TypeTrue:
@@ -274,4 +295,70 @@ func appendValue(dst []byte, v *fastjson.Value) []byte {
 		return append(dst, "false"...)
 	}
 	return append(dst, "null"...)
+}
+
+// MarkLoneSurrogates prepares JSON text for parsing by fastjson, which
+// leaves a \uD800–\uDFFF escape that is not half of a pair as the six
+// characters of the escape (and takes a high surrogate followed by any
+// other \u escape as a pair). JSON.parse keeps a lone surrogate as one
+// UTF-16 code unit, which JavaScript publishers produce whenever they cut a
+// string inside a surrogate pair. Each such escape is replaced by the
+// surrogate's three-byte (WTF-8) form, which appendJSONString writes back as
+// the same escape. The rewritten text is appended to dst; ok is false, and
+// dst untouched, when there is nothing to rewrite (the usual case, found
+// without allocating).
+func MarkLoneSurrogates(dst, text []byte) (out []byte, ok bool) {
+	start := 0 // text[start:] is not yet copied to dst
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\\' {
+			continue
+		}
+		if i+1 >= len(text) || text[i+1] != 'u' {
+			i++ // any other escape is two characters
+			continue
+		}
+		u, isHex := hex4(text, i+2)
+		if !isHex {
+			i++
+			continue
+		}
+		if u < 0xd800 || u > 0xdfff {
+			i += 5
+			continue
+		}
+		if u < 0xdc00 {
+			if lo, isHex := hex4(text, i+8); isHex && i+7 < len(text) && text[i+6] == '\\' && text[i+7] == 'u' && lo >= 0xdc00 && lo <= 0xdfff {
+				i += 11 // a pair
+				continue
+			}
+		}
+		if !ok {
+			dst, ok = append(dst, text[:i]...), true
+		} else {
+			dst = append(dst, text[start:i]...)
+		}
+		dst = append(dst, 0xed, 0xa0|byte(u>>6&0x1f), 0x80|byte(u&0x3f))
+		i += 5
+		start = i + 1
+	}
+	if !ok {
+		return dst, false
+	}
+	return append(dst, text[start:]...), true
+}
+
+// hex4 parses the four hex digits at text[i:].
+func hex4(text []byte, i int) (uint16, bool) {
+	if i+4 > len(text) {
+		return 0, false
+	}
+	var u uint16
+	for _, c := range text[i : i+4] {
+		d := digitVal(c)
+		if d < 0 || d > 15 {
+			return 0, false
+		}
+		u = u<<4 | uint16(d)
+	}
+	return u, true
 }

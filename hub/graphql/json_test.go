@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/valyala/fastjson"
 )
 
 func TestAppendJSNumber(t *testing.T) {
@@ -72,5 +73,37 @@ func TestAppendJSONString(t *testing.T) {
 			require.True(t, json.Valid(out))
 			require.Equal(t, string(out), string(appendJSONString(nil, []byte(tc.in))))
 		})
+	}
+}
+
+// JSON.parse keeps a lone surrogate escape as one UTF-16 code unit and
+// JSON.stringify writes it back as the same escape; fastjson alone left the
+// six characters, which came out as "\\udc00".
+func TestLoneSurrogatesRoundTripAsJSONStringify(t *testing.T) {
+	for in, want := range map[string]string{
+		`"a\udc00b"`:              `"a\udc00b"`,
+		`"\ud83d tail"`:           `"\ud83d tail"`,
+		`"\ud83d\ude00"`:          `"😀"`,
+		`"\uD83D\uDE00 \uDBFF"`:   `"😀 \udbff"`,
+		`"\ud83d\u0041"`:          `"\ud83dA"`,
+		`"\\ud800"`:               `"\\ud800"`,
+		`"\\\ud800"`:              `"\\\ud800"`,
+		`{"k\udfff":["\udc00"]}`: `{"k\udfff":["\udc00"]}`,
+		`"\u00e9\n"`:              `"é\n"`,
+	} {
+		text := []byte(in)
+		if marked, ok := MarkLoneSurrogates(nil, text); ok {
+			text = marked
+		}
+		v, err := fastjson.ParseBytes(text)
+		require.NoError(t, err, in)
+		require.Equal(t, want, string(appendValue(nil, v)), in)
+	}
+}
+
+func TestMarkLoneSurrogatesLeavesOtherTextAlone(t *testing.T) {
+	for _, in := range []string{`{"a":"b"}`, `"\ud83d\ude00"`, `"\\ud800"`, `"\n\"\u0041"`, `"\u12"`, `"\`} {
+		_, ok := MarkLoneSurrogates(nil, []byte(in))
+		require.False(t, ok, in)
 	}
 }

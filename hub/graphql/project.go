@@ -15,7 +15,8 @@ import (
 // errors. event is the root field's resolved value; nil or a JSON null means
 // null. The output equals graphql-js's execute for the operation with the
 // root field resolving to event (object keys are looked up by their first
-// occurrence), unless it would exceed the schema's Limits.MaxResultBytes:
+// occurrence; numbers inside custom scalars keep the event's text, where
+// graphql-js would have rounded them through a float64), unless it would exceed the schema's Limits.MaxResultBytes:
 // then the result is {"data":null} with one error saying so, and ok is false.
 // It allocates nothing when dst has the capacity and there are no field
 // errors. The plan is safe for concurrent use; event is read (and lazily
@@ -165,7 +166,7 @@ func (x *execution) completeNamed(dst []byte, v *fastjson.Value, f *field, path 
 		}
 		return x.completeObject(dst, v, sel, path)
 	case kindCustom:
-		return appendValue(dst, v), true
+		return appendPassThrough(dst, v), true
 	case kindTypename:
 		return append(dst, f.constVal...), true
 	}
