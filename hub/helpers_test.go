@@ -214,3 +214,18 @@ func waitSubs(t testing.TB, h *Hub, n int64) {
 	require.Eventually(t, func() bool { return h.Stats().Subscriptions.Load() == n }, 5*time.Second, 5*time.Millisecond,
 		"want %d subscriptions, have %d", n, h.Stats().Subscriptions.Load())
 }
+
+// oneSubscriber starts NATS and a hub (mod applied to its options) with one
+// graphql-transport-ws client subscribed as "1" to subject through the
+// built-in topic field, and returns them with a NATS connection to publish.
+func oneSubscriber(t *testing.T, subject string, mod func(*Options)) (*Hub, *nats.Conn, *wsClient) {
+	t.Helper()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), mod)
+	nc := connectNATS(t, e.ClientURL())
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("1", topicQuery(subject))
+	waitNATSSubs(t, e, 1)
+	return h, nc, c
+}

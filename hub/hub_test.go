@@ -47,13 +47,7 @@ func TestSubscribeReceivesNATSMessages(t *testing.T) {
 
 func TestInvalidNATSBodyIsDroppedAndCounted(t *testing.T) {
 	t.Parallel()
-	e := startNATS(t)
-	h := startHub(t, e.ClientURL(), nil)
-	nc := connectNATS(t, e.ClientURL())
-	c := dialWS(t, h)
-	c.init()
-	c.subscribe("1", topicQuery("t1"))
-	waitNATSSubs(t, e, 1)
+	h, nc, c := oneSubscriber(t, "t1", nil)
 
 	require.NoError(t, nc.Publish("t1", []byte(`{not json`)))
 	require.NoError(t, nc.Publish("t1", []byte(`42`)))
@@ -67,13 +61,7 @@ func TestInvalidNATSBodyIsDroppedAndCounted(t *testing.T) {
 // closing them as slow.
 func TestOversizedResultIsReplacedByAnError(t *testing.T) {
 	t.Parallel()
-	e := startNATS(t)
-	h := startHub(t, e.ClientURL(), func(o *Options) { o.MaxOutboundBytes = 8192 })
-	nc := connectNATS(t, e.ClientURL())
-	c := dialWS(t, h)
-	c.init()
-	c.subscribe("1", topicQuery("big"))
-	waitNATSSubs(t, e, 1)
+	h, nc, c := oneSubscriber(t, "big", func(o *Options) { o.MaxOutboundBytes = 8192 })
 
 	require.NoError(t, nc.Publish("big", []byte(`{"s":"`+strings.Repeat("x", 8000)+`"}`)))
 	require.NoError(t, nc.Publish("big", []byte(`{"s":"small"}`)))
@@ -95,13 +83,7 @@ func TestOversizedResultIsReplacedByAnError(t *testing.T) {
 // text of the escape.
 func TestLoneSurrogateEscapesPassThrough(t *testing.T) {
 	t.Parallel()
-	e := startNATS(t)
-	h := startHub(t, e.ClientURL(), nil)
-	nc := connectNATS(t, e.ClientURL())
-	c := dialWS(t, h)
-	c.init()
-	c.subscribe("1", topicQuery("cut"))
-	waitNATSSubs(t, e, 1)
+	_, nc, c := oneSubscriber(t, "cut", nil)
 	require.NoError(t, nc.Publish("cut", []byte(`{"s":"smile \ud83d","ok":"\ud83d\ude00"}`)))
 	op, p, err := c.frame(5 * time.Second)
 	require.NoError(t, err)

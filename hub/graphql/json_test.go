@@ -81,15 +81,15 @@ func TestAppendJSONString(t *testing.T) {
 // six characters, which came out as "\\udc00".
 func TestLoneSurrogatesRoundTripAsJSONStringify(t *testing.T) {
 	for in, want := range map[string]string{
-		`"a\udc00b"`:              `"a\udc00b"`,
-		`"\ud83d tail"`:           `"\ud83d tail"`,
-		`"\ud83d\ude00"`:          `"😀"`,
-		`"\uD83D\uDE00 \uDBFF"`:   `"😀 \udbff"`,
-		`"\ud83d\u0041"`:          `"\ud83dA"`,
-		`"\\ud800"`:               `"\\ud800"`,
-		`"\\\ud800"`:              `"\\\ud800"`,
+		`"a\udc00b"`:             `"a\udc00b"`,
+		`"\ud83d tail"`:          `"\ud83d tail"`,
+		`"\ud83d\ude00"`:         `"😀"`,
+		`"\uD83D\uDE00 \uDBFF"`:  `"😀 \udbff"`,
+		`"\ud83d\u0041"`:         `"\ud83dA"`,
+		`"\\ud800"`:              `"\\ud800"`,
+		`"\\\ud800"`:             `"\\\ud800"`,
 		`{"k\udfff":["\udc00"]}`: `{"k\udfff":["\udc00"]}`,
-		`"\u00e9\n"`:              `"é\n"`,
+		`"\u00e9\n"`:             `"é\n"`,
 	} {
 		text := []byte(in)
 		if marked, ok := MarkLoneSurrogates(nil, text); ok {
