@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"bytes"
 	"math"
 	"math/big"
 	"strconv"
@@ -285,7 +286,12 @@ func appendJSON(dst []byte, v *fastjson.Value, rawNumbers bool) []byte {
 		return appendJSONString(dst, b)
 	case fastjson.TypeNumber:
 		if rawNumbers {
-			return v.MarshalTo(dst) // validated JSON number text (wire.Decoder)
+			// fastjson's parser takes "+" or "01" for numbers; only a JSON
+			// number's text is passed on (wire.Decoder validates events,
+			// so the fallback is for other callers).
+			if n := v.MarshalTo(dst); isJSONNumber(n[len(dst):]) {
+				return n
+			}
 		}
 		f, _ := v.Float64()
 		return appendJSNumber(dst, f)
@@ -311,7 +317,11 @@ func MarkLoneSurrogates(dst, text []byte) (out []byte, ok bool) {
 	start := 0 // text[start:] is not yet copied to dst
 	for i := 0; i < len(text); i++ {
 		if text[i] != '\\' {
-			continue
+			j := bytes.IndexByte(text[i:], '\\')
+			if j < 0 {
+				break
+			}
+			i += j
 		}
 		if i+1 >= len(text) || text[i+1] != 'u' {
 			i++ // any other escape is two characters
@@ -361,4 +371,42 @@ func hex4(text []byte, i int) (uint16, bool) {
 		u = u<<4 | uint16(d)
 	}
 	return u, true
+}
+
+// isJSONNumber reports whether b is a number as RFC 8259 §6 writes it.
+func isJSONNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }

@@ -107,3 +107,12 @@ func TestMarkLoneSurrogatesLeavesOtherTextAlone(t *testing.T) {
 		require.False(t, ok, in)
 	}
 }
+
+func TestIsJSONNumber(t *testing.T) {
+	for _, ok := range []string{"0", "-0", "12", "1.50", "1E2", "1e+400", "-3.5e-7", "12345678901234567890"} {
+		require.True(t, isJSONNumber([]byte(ok)), ok)
+	}
+	for _, bad := range []string{"", "+", "+1", "01", "1.", ".5", "-", "1e", "1e+", "NaN", "inf", "0x10", "1 "} {
+		require.False(t, isJSONNumber([]byte(bad)), bad)
+	}
+}
