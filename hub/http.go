@@ -19,6 +19,14 @@ import (
 // start of b and answers it. ok is false while the request is incomplete.
 // Plain HTTP responses close the connection (no keep-alive).
 func (c *conn) handleHTTP(b []byte) (int, bool) {
+	// Empty lines before the request line are ignored (RFC 9112 §2.2).
+	skip := 0
+	for skip+1 < len(b) && b[skip] == '\r' && b[skip+1] == '\n' {
+		skip += 2
+	}
+	if skip > 0 {
+		return skip, true
+	}
 	end := headerEnd(b)
 	if end < 0 || end > maxHeaderBytes {
 		// A head that arrived whole in one read is held to the bound too.

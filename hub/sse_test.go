@@ -233,11 +233,12 @@ func TestUpgradeAndHeadChecks(t *testing.T) {
 		req    string
 		status int
 	}{
-		"good key":              {upgrade("dGhlIHNhbXBsZSBub25jZQ=="), http.StatusSwitchingProtocols},
-		"key not base64":        {upgrade("!!!!!!!!!!!!!!!!!!!!!!=="), http.StatusBadRequest},
-		"key of 15 bytes":       {upgrade("dGhlIHNhbXBsZSBub25j"), http.StatusBadRequest},
-		"two keys":              {upgrade("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25jZQ=="), http.StatusBadRequest},
-		"whole head over 16KiB": {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 40<<10) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge},
+		"good key":                       {upgrade("dGhlIHNhbXBsZSBub25jZQ=="), http.StatusSwitchingProtocols},
+		"key not base64":                 {upgrade("!!!!!!!!!!!!!!!!!!!!!!=="), http.StatusBadRequest},
+		"key of 15 bytes":                {upgrade("dGhlIHNhbXBsZSBub25j"), http.StatusBadRequest},
+		"two keys":                       {upgrade("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25jZQ=="), http.StatusBadRequest},
+		"empty lines before the request": {"\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", http.StatusOK},
+		"whole head over 16KiB":          {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 40<<10) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge},
 	} {
 		br, _ := rawHTTP(t, h, tc.req)
 		resp, err := http.ReadResponse(br, nil)
