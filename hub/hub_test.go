@@ -488,6 +488,10 @@ func TestUnreadRepliesCountTowardOutboundBound(t *testing.T) {
 	h := startHub(t, e.ClientURL(), func(o *Options) {
 		o.MaxOutboundBytes = 64 << 10
 		o.WriteTimeout = time.Minute // the bound, not the write timeout, must close it
+		// Inbound bound 4 × 8 MiB, more than the 31 MB sent below: a
+		// server slowed by -race and parallel tests must not close the
+		// client as a flooder instead.
+		o.MaxMessageBytes = 8 << 20
 	})
 	c := dialWS(t, h)
 	c.init()
@@ -505,7 +509,8 @@ func TestUnreadRepliesCountTowardOutboundBound(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	require.Eventually(t, func() bool { return h.Stats().SlowClosed.Load() == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventuallyf(t, func() bool { return h.Stats().SlowClosed.Load() == 1 }, 10*time.Second, 10*time.Millisecond,
+		"not closed as slow; flood-closed %d", h.Stats().FloodClosed.Load())
 	require.Zero(t, h.Stats().FloodClosed.Load())
 	c.conn.Close()
 	<-done
