@@ -46,20 +46,30 @@ type conn struct {
 	// because a topic completion (fan-out loop) removes entries too.
 	subs []*sub
 
+	// The flags guarded by mu are kept together so that they share one
+	// word: conn stays in the 208-byte size class.
 	mu        sync.Mutex
 	acked     bool // connection_init received and acknowledged (the init timer reads it)
 	state     connState
-	out       []byte      // frames queued for the socket
-	outBox    *[]byte     // outPool box of out; nil when out holds no pooled buffer
 	writing   bool        // a writer owns the socket (fast or slow path)
 	blocked   bool        // the writer is parked on a full socket (slowWrite)
 	dirty     bool        // queued in a fan-out loop's dirty list
 	closeMode uint8       // what to do once out has drained after a close frame
-	timer     *time.Timer // request timer (HTTP state), then close-wait timer
-	initTimer *time.Timer // graphql-transport-ws connection_init timeout
-	kaTimer   *time.Timer // legacy `ka` / SSE keep-alive
 	headReq   bool        // the HTTP request is HEAD: answers carry no body
 	sseBare   bool        // SSE to an HTTP/1.0 client: no chunked encoding
+	out       []byte      // frames queued for the socket
+	outBox    *[]byte     // outPool box of out; nil when out holds no pooled buffer
+	timer     *time.Timer // request timer (HTTP state), then close-wait timer
+	// initTimer is the graphql-transport-ws connection_init timeout; once
+	// the connection is authenticated with a token that expires, it is the
+	// timer that ends the connection at the token's deadline (onTokenExpired).
+	initTimer *time.Timer
+	kaTimer   *time.Timer // legacy `ka` / SSE keep-alive
+	// cred is what the client's token established (nil without
+	// authentication): set from the upgrade request's Authorization header,
+	// replaced at connection_init. Written by the OnRequest task under mu;
+	// the expiry timer reads it under mu.
+	cred *credential
 
 	wmu      sync.Mutex
 	fdClosed bool // set by onClosed under wmu: fd must not be written

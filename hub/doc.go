@@ -46,6 +46,16 @@
 // closed with 1008 and counted (Stats.SlowClosed). conn.wmu keeps raw writes
 // from racing netpoll's close of the file descriptor.
 //
+// Authentication (Options.JWT, off by default): a token is verified once
+// per connection (package auth) at connection_init, or for SSE with the
+// request, on the OnRequest task. The connection keeps a pointer to the
+// outcome (conn.cred); its subjects claim is checked when a subscription
+// starts, never on the fan-out path. A token with exp arms one timer, in the
+// slot of the connection_init timer that the ack stops, which closes the
+// connection (4403) or ends the stream at exp plus the leeway; a per-
+// connection runtime timer costs less than a shared sweep's index and
+// closes on time.
+//
 // Memory per idle connection: the conn, its subscriptions and netpoll's
 // connection (whose per-connection writev scratch is shrunk, see
 // shrinkBarrier); parsers and buffers are pooled.

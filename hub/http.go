@@ -160,6 +160,9 @@ func (c *conn) upgrade(req *http.Request, head []byte) {
 			return true
 		},
 	}
+	// Verified now so that the header need not be kept: a connection_init
+	// without a token of its own uses the result.
+	c.upgradeCredential(req)
 	var resp bytes.Buffer
 	if _, err := u.Upgrade(struct {
 		io.Reader

@@ -136,7 +136,7 @@ func (h *Hub) Start() error {
 		}
 	}()
 	h.log.Info("subhub serving", "addr", h.addr.String(), "path", h.opts.Path,
-		"shards", h.reg.Shards(), "nats_pool", len(h.pool))
+		"shards", h.reg.Shards(), "nats_pool", len(h.pool), "jwt_auth", h.opts.verifier != nil)
 	return nil
 }
 

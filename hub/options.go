@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/subhub/subhub/hub/auth"
 	"github.com/subhub/subhub/hub/graphql"
 	"github.com/subhub/subhub/wire"
 )
@@ -89,6 +90,15 @@ type Options struct {
 	// PublishToken enables POST /publish when non-empty; requests must carry
 	// "Authorization: Bearer <PublishToken>".
 	PublishToken string
+
+	// JWT enables client authentication when JWT.Secret or JWT.PublicKeyPEM
+	// is set (see package auth); the zero value accepts every client.
+	// WebSocket clients then present a JWT in connection_init (or the
+	// upgrade request's Authorization header), SSE clients in the
+	// Authorization header or the token query parameter.
+	JWT auth.Config
+	// verifier is JWT's verifier, built by withDefaults; nil when disabled.
+	verifier *auth.Verifier
 
 	// Logger receives the hub's logs. Nil means slog.Default().
 	Logger *slog.Logger
@@ -198,6 +208,20 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.PlanCacheSize < 1 {
 		return o, fmt.Errorf("%w: plan-cache-size %d must be positive", ErrInvalidOption, o.PlanCacheSize)
+	}
+	switch {
+	case o.JWT.Enabled():
+		name := "jwt-public-key"
+		if len(o.JWT.Secret) > 0 {
+			name = "jwt-secret"
+		}
+		v, err := auth.New(o.JWT)
+		if err != nil {
+			return o, fmt.Errorf("%w: %s: %v", ErrInvalidOption, name, err)
+		}
+		o.verifier = v
+	case o.JWT.Issuer != "" || o.JWT.Audience != "":
+		return o, fmt.Errorf("%w: jwt-issuer and jwt-audience need jwt-secret or jwt-public-key", ErrInvalidOption)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

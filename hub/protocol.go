@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/subhub/subhub/hub/auth"
 	"github.com/subhub/subhub/hub/graphql"
 	"github.com/subhub/subhub/shard"
 	"github.com/subhub/subhub/wire"
@@ -25,10 +26,17 @@ func (c *conn) onTransportWS(data []byte) {
 	}
 	switch m.Type {
 	case wire.TypeConnectionInit:
-		if c.ack() {
+		if c.isAcked() {
 			c.failWS(4429, "Too many initialisation requests")
 			return
 		}
+		cred, err := c.authenticate(m.Payload)
+		if err != nil {
+			// As graphql-ws's server does when onConnect returns false.
+			c.failWS(4403, "Forbidden")
+			return
+		}
+		c.ack(cred)
 		c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionAck(b, nil) })
 	case wire.TypePing:
 		c.sendMessage(func(b []byte) []byte { return wire.AppendPong(b, m.Payload) })
@@ -64,7 +72,18 @@ func (c *conn) onLegacy(data []byte) {
 	}
 	switch m.Type {
 	case wire.TypeConnectionInit:
-		c.ack()
+		cred, err := c.authenticate(m.Payload)
+		if err != nil {
+			// As subscriptions-transport-ws's server does when onConnect
+			// refuses: connection_error, then close 1011.
+			msg := "Forbidden: " + auth.Reason(err)
+			c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionError(b, msg) })
+			c.failWS(1011, "Forbidden")
+			return
+		}
+		// A connection_init again (the reference server allows it) may
+		// bring a fresh token: it replaces the old one.
+		c.ack(cred)
 		c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionAck(b, nil) })
 		c.sendMessage(wire.AppendKeepAlive)
 		c.startKeepAlive()
@@ -89,17 +108,14 @@ func (c *conn) onLegacy(data []byte) {
 	}
 }
 
-// ack records connection_init (and stops the init timer); again reports
-// that the connection had already been initialised.
-func (c *conn) ack() (again bool) {
+// ack records connection_init with the client's credential (nil without
+// authentication): it stops the init timer and, for a token that expires,
+// arms the expiry timer in its place.
+func (c *conn) ack(cred *credential) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	again, c.acked = c.acked, true
-	if c.initTimer != nil {
-		c.initTimer.Stop()
-		c.initTimer = nil
-	}
-	return again
+	c.acked = true
+	c.setCredentialLocked(cred)
 }
 
 func (c *conn) isAcked() bool {
@@ -134,6 +150,12 @@ func (c *conn) startSub(m *wire.ClientMessage) {
 	op, errs := c.h.cache.Compile(req)
 	if len(errs) > 0 {
 		c.sendOperationErrors(m.ID, errs)
+		return
+	}
+	if ok, errs := c.authorize(op.Topic); !ok {
+		if len(errs) > 0 {
+			c.sendOperationErrors(m.ID, errs)
+		}
 		return
 	}
 	s := &sub{

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/subhub/subhub/hub/auth"
 	"github.com/subhub/subhub/hub/graphql"
 	"github.com/subhub/subhub/wire"
 )
@@ -27,6 +28,10 @@ const (
 // outbound bound as WebSockets; it ends with the topic's completion or when
 // the client closes.
 func (c *conn) startSSE(req *http.Request, body []byte) {
+	cred, ok := c.sseCredential(req)
+	if !ok {
+		return
+	}
 	var greq graphql.Request
 	switch req.Method {
 	case http.MethodPost:
@@ -85,19 +90,16 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 
 	op, errs := c.h.cache.Compile(greq)
 	if len(errs) > 0 {
-		// graphql-sse: request errors are a `next` on the accepted stream,
-		// followed by `complete`.
-		res := append([]byte(`{"errors":`), errs.AppendJSON(nil)...)
-		res = append(res, '}')
-		c.mu.Lock()
-		c.outLocked()
-		c.out = c.appendSSEEvent(c.out, "next", res)
-		c.out = c.appendSSEEvent(c.out, "complete", nil)
-		c.out = c.appendSSEEnd(c.out)
-		c.state = stateClosing
-		c.closeMode = closeNow
-		c.mu.Unlock()
-		c.flush()
+		c.endSSEWithErrors(errs)
+		return
+	}
+	c.mu.Lock()
+	c.setCredentialLocked(cred)
+	c.mu.Unlock()
+	if ok, errs := c.authorize(op.Topic); !ok {
+		if len(errs) > 0 {
+			c.endSSEWithErrors(errs)
+		}
 		return
 	}
 	s := &sub{
@@ -112,6 +114,52 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 	c.mu.Unlock()
 	c.h.subscribe(s)
 	c.flush()
+}
+
+// endSSEWithErrors answers a request error on the accepted stream: as
+// graphql-sse does, a `next` with the errors, then `complete`.
+func (c *conn) endSSEWithErrors(errs graphql.Errors) {
+	res := append([]byte(`{"errors":`), errs.AppendJSON(nil)...)
+	res = append(res, '}')
+	c.mu.Lock()
+	c.outLocked()
+	c.out = c.appendSSEEvent(c.out, "next", res)
+	c.out = c.appendSSEEvent(c.out, "complete", nil)
+	c.out = c.appendSSEEnd(c.out)
+	c.state = stateClosing
+	c.closeMode = closeNow
+	c.mu.Unlock()
+	c.flush()
+}
+
+// sseCredential authenticates an SSE request by its Authorization: Bearer
+// header or else its token query parameter (for EventSource, which cannot
+// set headers). A missing or refused token is answered with 401 and
+// WWW-Authenticate before any stream starts (ok false). The credential is
+// nil without authentication.
+func (c *conn) sseCredential(req *http.Request) (cred *credential, ok bool) {
+	h := c.h
+	if h.opts.verifier == nil {
+		return nil, true
+	}
+	tok, found := bearerToken(req.Header.Get("Authorization"))
+	if !found {
+		tok = req.URL.Query().Get("token")
+	}
+	cred = h.verifyCredential(tok)
+	if cred.err == nil {
+		return cred, true
+	}
+	h.stats.AuthFailures.Add(1)
+	reason := auth.Reason(cred.err)
+	h.log.Debug("client refused", "reason", reason, "remote", c.nc.RemoteAddr())
+	// RFC 6750 §3: no error code when the request had no token at all.
+	challenge := `WWW-Authenticate: Bearer realm="subhub"`
+	if tok != "" {
+		challenge += `, error="invalid_token", error_description="` + reason + `"`
+	}
+	c.httpResponse(http.StatusUnauthorized, "text/plain; charset=utf-8", []byte(reason+"\n"), challenge+"\r\n")
+	return nil, false
 }
 
 // sseKeepAlive writes a comment line so proxies keep the stream open.

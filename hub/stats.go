@@ -25,6 +25,9 @@ type Stats struct {
 	Published         atomic.Int64 // messages accepted by POST /publish
 	OversizedResults  atomic.Int64 // results replaced by an error for exceeding the result limit
 	FloodClosed       atomic.Int64 // connections closed for sending faster than they are served
+	AuthFailures      atomic.Int64 // connections refused for a missing or invalid token
+	AuthExpired       atomic.Int64 // connections ended because their token expired
+	Forbidden         atomic.Int64 // subscriptions refused by the token's subjects claim
 	// Fanout is how long each flush of a fan-out loop took: from its start
 	// to the last write of its connections, on the loop itself or over the
 	// writer pool (a --coalesce wait before it is not included; a socket
@@ -53,6 +56,9 @@ func (s *Stats) writePrometheus(w io.Writer) {
 	line("published_total", "Messages accepted by POST /publish.", s.Published.Load(), "counter")
 	line("flood_closed_total", "Connections closed for sending faster than they are served (unhandled input beyond max(1 MiB, 4 × --max-message-bytes)).", s.FloodClosed.Load(), "counter")
 	line("oversized_results_total", "Event results replaced by an error because they exceeded the result limit (--max-outbound-bytes less 1 KiB).", s.OversizedResults.Load(), "counter")
+	line("auth_failures_total", "Connections refused for a missing or invalid token (WebSocket 4403 or connection_error, SSE 401).", s.AuthFailures.Load(), "counter")
+	line("auth_expired_total", "Connections ended because their token expired.", s.AuthExpired.Load(), "counter")
+	line("forbidden_subscriptions_total", "Subscriptions refused because the token's subjects claim does not allow their topic.", s.Forbidden.Load(), "counter")
 	s.Fanout.writePrometheus(w, "fanout", "Time to write one fan-out flush, from its start to the last connection's write.")
 	writeRuntimeMetrics(w)
 }
