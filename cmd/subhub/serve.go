@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/subhub/subhub/hub"
+	"github.com/subhub/subhub/hub/auth"
 	"github.com/subhub/subhub/hub/graphql"
 	"github.com/subhub/subhub/wire"
 )
@@ -34,6 +35,8 @@ type serveConfig struct {
 	envelope      string
 	shutdownGrace time.Duration
 	pprofListen   string
+	jwtSecret     string
+	jwtPublicKey  string
 }
 
 // newServeFlags declares every serve flag; each can also be set through
@@ -66,6 +69,10 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.envelope, "envelope", "raw", "NATS message envelope: raw or hotchocolate")
 	fs.StringVar(&o.TopicPrefix, "topic-prefix", "", "HotChocolate TopicPrefix (hotchocolate envelope)")
 	fs.StringVar(&o.PublishToken, "publish-token", "", "enables POST /publish, requiring Authorization: Bearer <token>")
+	fs.StringVar(&cfg.jwtSecret, "jwt-secret", "", "enables client authentication: HS256/HS384/HS512 JWTs signed with this secret (at least 32 bytes)")
+	fs.StringVar(&cfg.jwtPublicKey, "jwt-public-key", "", "enables client authentication: PEM file with the RSA, ECDSA or Ed25519 public key that verifies client JWTs")
+	fs.StringVar(&o.JWT.Issuer, "jwt-issuer", "", "with --jwt-secret or --jwt-public-key: the iss that client tokens must have")
+	fs.StringVar(&o.JWT.Audience, "jwt-audience", "", "with --jwt-secret or --jwt-public-key: the aud that client tokens must include")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&cfg.pprofListen, "pprof-listen", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty disables")
 	fs.DurationVar(&cfg.shutdownGrace, "shutdown-grace", 10*time.Second, "time clients get to disconnect on SIGINT/SIGTERM")
@@ -128,7 +135,37 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 	if c := cfg.opts.Coalesce; c < 0 || c > hub.MaxCoalesce {
 		return nil, fmt.Errorf("--coalesce must be between 0 and %s, got %s", hub.MaxCoalesce, c)
 	}
+	if err := cfg.loadJWT(); err != nil {
+		return nil, err
+	}
 	return cfg, nil
+}
+
+// loadJWT reads the --jwt-* flags into opts.JWT and checks them, so that a
+// bad key stops startup with a reason naming the flag (never the secret).
+func (cfg *serveConfig) loadJWT() error {
+	j := &cfg.opts.JWT
+	switch {
+	case cfg.jwtSecret != "" && cfg.jwtPublicKey != "":
+		return errors.New("--jwt-secret and --jwt-public-key are exclusive: set one")
+	case cfg.jwtSecret != "":
+		j.Secret = []byte(cfg.jwtSecret)
+		if _, err := auth.New(*j); err != nil {
+			return fmt.Errorf("--jwt-secret: %v", strings.TrimPrefix(err.Error(), auth.ErrInvalidConfig.Error()+": "))
+		}
+	case cfg.jwtPublicKey != "":
+		b, err := os.ReadFile(cfg.jwtPublicKey)
+		if err != nil {
+			return fmt.Errorf("--jwt-public-key: %v", err)
+		}
+		j.PublicKeyPEM = b
+		if _, err := auth.New(*j); err != nil {
+			return fmt.Errorf("--jwt-public-key %s: %v", cfg.jwtPublicKey, strings.TrimPrefix(err.Error(), auth.ErrInvalidConfig.Error()+": "))
+		}
+	case j.Issuer != "" || j.Audience != "":
+		return errors.New("--jwt-issuer and --jwt-audience need --jwt-secret or --jwt-public-key")
+	}
+	return nil
 }
 
 func serve(ctx context.Context, args []string) int {

@@ -1,7 +1,14 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -67,4 +74,60 @@ func TestRunUnknownCommand(t *testing.T) {
 	require.Equal(t, 2, run(t.Context(), []string{"frobnicate"}))
 	require.Equal(t, 2, run(t.Context(), []string{"serve", "--shards", "-1"}))
 	require.Equal(t, 0, run(t.Context(), []string{"serve", "--help"}))
+}
+
+func writeFile(t *testing.T, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, b, 0o600))
+	return p
+}
+
+func TestParseServeJWT(t *testing.T) {
+	cfg, err := parseServe(nil, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.False(t, cfg.opts.JWT.Enabled(), "authentication is off by default")
+
+	secret := "0123456789abcdef0123456789abcdef"
+	cfg, err = parseServe([]string{"--jwt-issuer", "https://idp"}, env(map[string]string{
+		"SUBHUB_JWT_SECRET":   secret,
+		"SUBHUB_JWT_AUDIENCE": "subhub",
+		"SUBHUB_JWT_ISSUER":   "ignored",
+	}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []byte(secret), cfg.opts.JWT.Secret)
+	require.Equal(t, "https://idp", cfg.opts.JWT.Issuer, "the flag wins over the environment")
+	require.Equal(t, "subhub", cfg.opts.JWT.Audience)
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	require.NoError(t, err)
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	keyFile := writeFile(t, "key.pem", pemBytes)
+	cfg, err = parseServe([]string{"--jwt-public-key", keyFile}, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, pemBytes, cfg.opts.JWT.PublicKeyPEM)
+	require.Empty(t, cfg.opts.JWT.Secret)
+
+	badPEM := writeFile(t, "bad.pem", []byte("hello"))
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--jwt-secret", "short"}, nil, "--jwt-secret: the secret is 5 bytes, at least 32 are required"},
+		{nil, map[string]string{"SUBHUB_JWT_SECRET": "short"}, "--jwt-secret: the secret is 5 bytes"},
+		{[]string{"--jwt-secret", secret, "--jwt-public-key", keyFile}, nil, "--jwt-secret and --jwt-public-key are exclusive"},
+		{[]string{"--jwt-public-key", filepath.Join(t.TempDir(), "missing.pem")}, nil, "--jwt-public-key: open "},
+		{[]string{"--jwt-public-key", badPEM}, nil, "--jwt-public-key " + badPEM + ": no PEM block found"},
+		{[]string{"--jwt-audience", "x"}, nil, "--jwt-issuer and --jwt-audience need --jwt-secret or --jwt-public-key"},
+	} {
+		_, err := parseServe(tc.args, env(tc.env), io.Discard)
+		require.Error(t, err, "%v %v", tc.args, tc.env)
+		require.Contains(t, err.Error(), tc.want)
+		require.NotContains(t, err.Error(), "\n", "one line")
+	}
+	require.Equal(t, 2, run(t.Context(), []string{"serve", "--jwt-secret", "short"}))
+	require.Equal(t, 2, run(t.Context(), []string{"serve", "--jwt-public-key", badPEM}))
 }
