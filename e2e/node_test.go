@@ -63,11 +63,20 @@ type nodeProc struct {
 
 func startNode(t testing.TB, script string, args ...string) *nodeProc {
 	t.Helper()
+	return startNodeEnv(t, nil, script, args...)
+}
+
+// startNodeEnv is startNode with extra environment variables ("K=V").
+func startNodeEnv(t testing.TB, env []string, script string, args ...string) *nodeProc {
+	t.Helper()
 	dir := ensureNodeModules(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, "node", append([]string{filepath.Join(dir, script)}, args...)...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	p := &nodeProc{cmd: cmd, lines: make(chan map[string]any, 1024), errw: &syncBuffer{}}

@@ -1,6 +1,8 @@
 // Subscribes through subhub with the npm graphql-ws client (graphql-transport-ws)
 // and prints one JSON line per event: {"next":...}, {"error":...}, {"complete":true}.
 // Usage: node graphql-ws-client.js URL QUERY COUNT [VARIABLES_JSON]
+// With SUBHUB_E2E_TOKEN set, connectionParams carry
+// { Authorization: 'Bearer <token>' }.
 const { createClient } = require('graphql-ws');
 const WebSocket = require('ws');
 
@@ -8,8 +10,10 @@ const [url, query, countArg, variablesArg] = process.argv.slice(2);
 const want = Number(countArg);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
+const token = process.env.SUBHUB_E2E_TOKEN;
 const client = createClient({
   url,
+  connectionParams: token ? { Authorization: `Bearer ${token}` } : undefined,
   webSocketImpl: WebSocket,
   retryAttempts: 0,
   lazy: false,
@@ -29,7 +33,7 @@ const unsubscribe = client.subscribe(
     },
     error: (err) => {
       const msg = Array.isArray(err) ? err : (err && (err.message || err.reason || err.code)) || String(err);
-      out({ error: msg });
+      out(err && err.code ? { error: msg, code: err.code } : { error: msg });
       client.dispose();
       process.exitCode = 1;
     },

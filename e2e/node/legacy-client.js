@@ -2,6 +2,9 @@
 // (legacy graphql-ws subprotocol, as Apollo's WebSocketLink and StrawberryShake
 // use) and prints one JSON line per event.
 // Usage: node legacy-client.js URL QUERY COUNT
+// With SUBHUB_E2E_TOKEN set, connectionParams carry
+// { Authorization: 'Bearer <token>' }; a connection_error is printed as
+// {"connectionError": message}.
 const { SubscriptionClient } = require('subscriptions-transport-ws');
 const WebSocket = require('ws');
 
@@ -9,7 +12,23 @@ const [url, query, countArg] = process.argv.slice(2);
 const want = Number(countArg);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
-const client = new SubscriptionClient(url, { reconnect: false, lazy: false }, WebSocket);
+const token = process.env.SUBHUB_E2E_TOKEN;
+const client = new SubscriptionClient(
+  url,
+  {
+    reconnect: false,
+    lazy: false,
+    connectionParams: token ? { Authorization: `Bearer ${token}` } : {},
+    connectionCallback: (err) => {
+      if (err) {
+        out({ connectionError: err.message || String(err) });
+        client.close();
+        process.exitCode = 1;
+      }
+    },
+  },
+  WebSocket,
+);
 client.onConnected(() => out({ connected: true }));
 client.onError((e) => out({ socketError: String((e && e.message) || e) }));
 let n = 0;

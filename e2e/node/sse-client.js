@@ -1,13 +1,20 @@
 // Subscribes through subhub with the npm graphql-sse client (GraphQL over
 // Server-Sent Events, distinct connections mode) and prints one JSON line per
 // event. Usage: node sse-client.js URL QUERY COUNT
+// With SUBHUB_E2E_TOKEN set, requests carry Authorization: Bearer <token>.
 const { createClient } = require('graphql-sse');
 
 const [url, query, countArg] = process.argv.slice(2);
 const want = Number(countArg);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
-const client = createClient({ url, retryAttempts: 0, singleConnection: false });
+const token = process.env.SUBHUB_E2E_TOKEN;
+const client = createClient({
+  url,
+  retryAttempts: 0,
+  singleConnection: false,
+  headers: token ? { Authorization: `Bearer ${token}` } : {},
+});
 let n = 0;
 out({ started: true });
 const unsubscribe = client.subscribe(
@@ -22,7 +29,8 @@ const unsubscribe = client.subscribe(
       }
     },
     error: (err) => {
-      out({ error: String((err && err.message) || err) });
+      const status = err && err.response && err.response.status;
+      out(status ? { error: String((err && err.message) || err), status } : { error: String((err && err.message) || err) });
       client.dispose();
       process.exitCode = 1;
     },
