@@ -50,11 +50,12 @@
 // per connection (package auth) at connection_init, or for SSE with the
 // request, on the OnRequest task. The connection keeps a pointer to the
 // outcome (conn.cred); its subjects claim is checked when a subscription
-// starts, never on the fan-out path. A token with exp arms one timer, in the
-// slot of the connection_init timer that the ack stops, which closes the
-// connection (4403) or ends the stream at exp plus the leeway; a per-
-// connection runtime timer costs less than a shared sweep's index and
-// closes on time.
+// starts, never on the fan-out path. A token with exp arms one timer, in
+// the slot of the connection_init timer that the ack stops, which closes
+// the connection (4403) or ends the stream at exp plus the leeway. A
+// runtime timer per connection (~240 bytes with the grant) closes on time
+// and needs no index of connections by expiry, as a shared sweep would, to
+// keep in step with closes.
 //
 // Memory per idle connection: the conn, its subscriptions and netpoll's
 // connection (whose per-connection writev scratch is shrunk, see
