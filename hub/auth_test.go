@@ -187,8 +187,8 @@ func TestAuthTokenExpiryClosesWebSocket(t *testing.T) {
 	e := startNATS(t)
 	h := startHub(t, e.ClientURL(), withJWT)
 	c := dialWS(t, h)
-	// exp has one-second resolution: the token expires within 1–2 s.
-	c.initWith(map[string]any{"token": token(t, jwt.MapClaims{"exp": time.Now().Add(2 * time.Second).Unix()})})
+	// exp has one-second resolution: the token expires within 2–3 s.
+	c.initWith(map[string]any{"token": token(t, jwt.MapClaims{"exp": time.Now().Add(3 * time.Second).Unix()})})
 	require.Equal(t, "connection_ack", c.next()["type"])
 	c.subscribe("1", topicQuery("x"))
 	waitSubs(t, h, 1)
@@ -299,7 +299,7 @@ func TestAuthSSE(t *testing.T) {
 		require.Equal(t, "event: next\ndata: {\"errors\":[{\"message\":\"Forbidden: the token does not allow subscribing to \\\"other\\\"\"}]}\n\nevent: complete\ndata: \n\n", string(all))
 	})
 	t.Run("expiry ends the stream", func(t *testing.T) {
-		soon := token(t, jwt.MapClaims{"exp": time.Now().Add(2 * time.Second).Unix()})
+		soon := token(t, jwt.MapClaims{"exp": time.Now().Add(3 * time.Second).Unix()})
 		resp := sseRequest(t, h, "sse.exp", "", "Authorization: Bearer "+soon+"\r\n")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		before := h.Stats().AuthExpired.Load()
