@@ -179,7 +179,12 @@ func (v *Verifier) Verify(token string) (*Grant, error) {
 	}
 	var c claims
 	_, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
-		// WithValidMethods has refused any other algorithm already.
+		// WithValidMethods has refused any other algorithm already. A
+		// token that marks header extensions critical must be refused by
+		// a verifier that implements none (RFC 7515 §4.1.11).
+		if _, crit := t.Header["crit"]; crit {
+			return nil, ErrInvalidToken
+		}
 		return v.key, nil
 	})
 	switch {

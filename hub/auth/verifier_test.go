@@ -173,6 +173,20 @@ func TestNoneIsRefused(t *testing.T) {
 	}
 }
 
+// subhub implements no JWS header extension, so a token that marks one
+// critical is refused (RFC 7515 §4.1.11).
+func TestCriticalHeaderIsRefused(t *testing.T) {
+	t.Parallel()
+	v := newVerifier(t, Config{Secret: secret})
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "x"})
+	tok.Header["crit"] = []string{"b64"}
+	tok.Header["b64"] = false
+	s, err := tok.SignedString(secret)
+	require.NoError(t, err)
+	_, err = v.Verify(s)
+	require.ErrorIs(t, err, ErrInvalidToken)
+}
+
 func TestTimeAndRegisteredClaims(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
