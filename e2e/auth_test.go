@@ -103,3 +103,20 @@ func TestSSEClientToken(t *testing.T) {
 	require.Equal(t, float64(401), m["status"], "got %v", m)
 	require.Equal(t, 1, p.wait(t))
 }
+
+// When the token expires the graphql-ws client is closed with 4403 and
+// reports it through its error callback.
+func TestGraphQLWSClientTokenExpiry(t *testing.T) {
+	t.Parallel()
+	n := startSubhub(t, nil, func(o *hub.Options) { o.JWT = auth.Config{Secret: e2eSecret, Leeway: -1} })
+	tok := e2eToken(t, jwt.MapClaims{"exp": time.Now().Add(3 * time.Second).Unix()})
+	p := startNodeEnv(t, tok, "graphql-ws-client.js", n.wsURL(), `subscription { topic(name: "soon.gone") }`, "100")
+	require.Equal(t, true, p.line(t)["connected"])
+	n.waitNATSSubs(t, 1)
+	m := p.line(t)
+	require.Equal(t, "Forbidden: token expired", m["error"], "got %v", m)
+	require.Equal(t, float64(4403), m["code"])
+	require.Equal(t, 1, p.wait(t))
+	n.waitNATSSubs(t, 0)
+	require.Equal(t, int64(1), n.hub.Stats().AuthExpired.Load())
+}
