@@ -337,3 +337,20 @@ func TestAuthOptions(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, o.verifier)
 }
+
+// A legacy connection_init again with a fresh token replaces the old
+// token: the connection outlives the first one's expiry.
+func TestAuthLegacyReinitExtends(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), withJWT)
+	c := dialWS(t, h, wire.SubprotocolLegacy)
+	c.initWith(map[string]any{"token": token(t, jwt.MapClaims{"exp": time.Now().Add(3 * time.Second).Unix()})})
+	require.Equal(t, "connection_ack", c.next()["type"])
+	require.Equal(t, "ka", c.next()["type"])
+	c.initWith(map[string]any{"token": token(t, jwt.MapClaims{"exp": time.Now().Add(time.Hour).Unix()})})
+	require.Equal(t, "connection_ack", c.next()["type"])
+	require.Equal(t, "ka", c.next()["type"])
+	c.expectSilence(4 * time.Second) // past the first token's expiry
+	require.Zero(t, h.Stats().AuthExpired.Load())
+}
