@@ -195,10 +195,16 @@ wait:
 	return nil
 }
 
+// minExpireTick bounds how often expireLoop sweeps the shards: a linger of
+// a few nanoseconds would otherwise ask for a zero ticker interval (a panic)
+// and a linger of microseconds for a loop that takes every shard lock
+// continuously.
+const minExpireTick = time.Millisecond
+
 // expireLoop releases NATS subscriptions of topics whose linger ran out.
 func (h *Hub) expireLoop() {
 	defer h.wg.Done()
-	t := time.NewTicker(h.opts.Linger / 4)
+	t := time.NewTicker(max(h.opts.Linger/4, minExpireTick))
 	defer t.Stop()
 	for {
 		select {

@@ -583,6 +583,21 @@ func TestLingerKeepsSubscriptionAcrossChurn(t *testing.T) {
 	waitNATSSubs(t, e, 0)
 }
 
+// A linger shorter than 4ns used to start the expiry ticker with a zero
+// interval, which panics: the hub must start and release the subscription.
+func TestTinyLingerStartsAndReleases(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.Linger = 3 * time.Nanosecond })
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("1", topicQuery("tiny"))
+	waitNATSSubs(t, e, 1)
+	c.send(`{"type":"complete","id":"1"}`)
+	waitSubs(t, h, 0)
+	waitNATSSubs(t, e, 0)
+}
+
 func TestMetricsIncludeRuntimeFigures(t *testing.T) {
 	t.Parallel()
 	e := startNATS(t)
