@@ -144,6 +144,15 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: no NATS URL", ErrInvalidOption)
 	}
 	o.NATSURLs = urls
+	if o.SubjectPrefix != "" {
+		// Every subject is SubjectPrefix + "." + subject: a prefix that is not
+		// a literal subject itself would have every NATS subscription refused
+		// (empty token, white space) or be a wildcard that no message's
+		// subject matches, leaving every client subscribed but silent.
+		if err := wire.CheckSubject(o.SubjectPrefix); err != nil {
+			return o, fmt.Errorf("%w: subject-prefix: %w", ErrInvalidOption, err)
+		}
+	}
 	if o.NATSPool == 0 {
 		o.NATSPool = 1
 	}

@@ -36,6 +36,21 @@ func TestOptionsDurations(t *testing.T) {
 	}
 }
 
+// A subject prefix that is not a literal subject was accepted: every NATS
+// subscription then failed (empty token, white space) or was a wildcard no
+// message matched, and clients stayed subscribed without ever an event.
+func TestOptionsSubjectPrefix(t *testing.T) {
+	for _, bad := range []string{"tenant1.", ".tenant1", "a..b", "tenant *", "ten.*", "ten.>", "a b", "t\x01"} {
+		_, err := Options{NATSURLs: []string{"nats://127.0.0.1:1"}, SubjectPrefix: bad}.withDefaults()
+		require.ErrorIs(t, err, ErrInvalidOption, "%q", bad)
+		require.ErrorContains(t, err, "subject-prefix", "%q", bad)
+	}
+	for _, good := range []string{"tenant1", "acme.prod", "ünï"} {
+		_, err := Options{NATSURLs: []string{"nats://127.0.0.1:1"}, SubjectPrefix: good}.withDefaults()
+		require.NoError(t, err, "%q", good)
+	}
+}
+
 func TestNetpollLogLevels(t *testing.T) {
 	var buf bytes.Buffer
 	w := netpollLog{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
