@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/subhub/subhub/hub/graphql"
@@ -191,4 +192,44 @@ func TestHTTPPublishExpectContinue(t *testing.T) {
 	resp, err := http.ReadResponse(br, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+}
+
+// nats.go reports a slow consumer once per run of dropped messages, not once
+// per message: subhub_nats_dropped_total counted the runs, so a burst that
+// lost thousands of events showed as 1.
+func TestNATSDroppedCountsMessages(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+	// A subscription on the pooled connection (so with the fan-out loops'
+	// error handler) whose channel has room for one message.
+	ch := make(chan *nats.Msg, 1)
+	ns, err := h.pool[0].ChanSubscribe("drops", ch)
+	require.NoError(t, err)
+	require.NoError(t, h.pool[0].Flush())
+	for i := 0; i < 100; i++ {
+		require.NoError(t, nc.Publish("drops", []byte(`1`)))
+	}
+	require.NoError(t, nc.Flush())
+	require.Eventually(t, func() bool { n, _ := ns.Dropped(); return n == 99 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return h.Stats().NATSDropped.Load() == 99 }, 5*time.Second, 5*time.Millisecond,
+		"have %d", h.Stats().NATSDropped.Load())
+	_, body := httpGet(t, h, "/metrics", nil)
+	require.Contains(t, body, "\nsubhub_nats_dropped_total 99\n")
+
+	// A later run on the same subscription adds its messages too, and an
+	// unsubscribed subscription is no longer tracked.
+	<-ch
+	for i := 0; i < 10; i++ {
+		require.NoError(t, nc.Publish("drops", []byte(`2`)))
+	}
+	require.NoError(t, nc.Flush())
+	require.Eventually(t, func() bool { return h.Stats().NATSDropped.Load() == 108 }, 5*time.Second, 5*time.Millisecond,
+		"have %d", h.Stats().NATSDropped.Load())
+	require.NoError(t, ns.Unsubscribe())
+	h.syncDrops()
+	h.dropsMu.Lock()
+	require.Empty(t, h.drops)
+	h.dropsMu.Unlock()
 }

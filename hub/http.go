@@ -93,6 +93,7 @@ func (c *conn) route(req *http.Request, head, body []byte) {
 		}
 	case "/metrics":
 		var buf bytes.Buffer
+		h.syncDrops()
 		h.stats.writePrometheus(&buf)
 		c.httpResponse(http.StatusOK, "text/plain; version=0.0.4", buf.Bytes(), "")
 	case "/publish":

@@ -50,6 +50,12 @@ type Hub struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 
+	// dropsMu guards drops: for each NATS subscription nats.go has reported
+	// as a slow consumer, the part of its drop count already added to
+	// stats.NATSDropped (see countDrops).
+	dropsMu sync.Mutex
+	drops   map[*nats.Subscription]int
+
 	stats Stats
 }
 
@@ -83,6 +89,7 @@ func New(opts Options) (*Hub, error) {
 		reg:   shard.New[groupKey, *sub](o.Shards, o.Linger),
 		conns: make(map[*conn]struct{}),
 		stop:  make(chan struct{}),
+		drops: make(map[*nats.Subscription]int),
 	}
 	h.writers = newWriterPool(&h.stats.Fanout)
 	for i := 0; i < h.reg.Shards(); i++ {
@@ -272,6 +279,7 @@ func (h *Hub) detach(t *topic) {
 	t.Upstream = nil
 	t.UpMu.Unlock()
 	if ns != nil {
+		h.forgetDrops(ns)
 		if err := ns.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 			h.log.Debug("nats unsubscribe", "subject", t.Subject, "err", err)
 		}

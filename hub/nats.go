@@ -33,7 +33,7 @@ func (h *Hub) connectNATS() error {
 			}),
 			nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 				if errors.Is(err, nats.ErrSlowConsumer) {
-					h.stats.NATSDropped.Add(1)
+					h.countDrops(s)
 					return
 				}
 				h.log.Warn("nats error", "conn", i, "err", err)
@@ -46,6 +46,64 @@ func (h *Hub) connectNATS() error {
 		h.pool = append(h.pool, nc)
 	}
 	return nil
+}
+
+// countDrops adds to Stats.NATSDropped the messages nats.go has dropped for
+// ns since they were last counted, and keeps counting ns until it is
+// released. nats.go reports a slow consumer once per run of drops (on the
+// first drop after a delivery), not once per dropped message, so the rest of
+// a run is added by syncDrops (each Stats or /metrics read) and forgetDrops.
+func (h *Hub) countDrops(ns *nats.Subscription) {
+	if ns == nil {
+		h.stats.NATSDropped.Add(1)
+		return
+	}
+	h.dropsMu.Lock()
+	defer h.dropsMu.Unlock()
+	if n, ok := h.addDrops(ns, h.drops[ns]); ok {
+		h.drops[ns] = n
+	}
+}
+
+// syncDrops brings Stats.NATSDropped up to date with the subscriptions that
+// have dropped messages, and stops tracking those that are gone (a report
+// handled after forgetDrops).
+func (h *Hub) syncDrops() {
+	h.dropsMu.Lock()
+	defer h.dropsMu.Unlock()
+	for ns, counted := range h.drops {
+		if n, ok := h.addDrops(ns, counted); ok {
+			h.drops[ns] = n
+		} else {
+			delete(h.drops, ns)
+		}
+	}
+}
+
+// forgetDrops counts ns's last drops and stops tracking it; call it before
+// unsubscribing ns (nats.go reports no count afterwards).
+func (h *Hub) forgetDrops(ns *nats.Subscription) {
+	h.dropsMu.Lock()
+	defer h.dropsMu.Unlock()
+	if counted, ok := h.drops[ns]; ok {
+		h.addDrops(ns, counted)
+		delete(h.drops, ns)
+	}
+}
+
+// addDrops adds ns's drops beyond counted to Stats.NATSDropped and returns
+// the new count; ok is false once ns is unsubscribed or its connection
+// closed. h.dropsMu must be held.
+func (h *Hub) addDrops(ns *nats.Subscription, counted int) (n int, ok bool) {
+	n, err := ns.Dropped()
+	if err != nil {
+		return counted, false
+	}
+	if n > counted {
+		h.stats.NATSDropped.Add(int64(n - counted))
+		return n, true
+	}
+	return counted, true
 }
 
 // Healthy reports whether every pooled NATS connection is up.

@@ -36,7 +36,10 @@ type Stats struct {
 }
 
 // Stats returns the hub's live counters.
-func (h *Hub) Stats() *Stats { return &h.stats }
+func (h *Hub) Stats() *Stats {
+	h.syncDrops()
+	return &h.stats
+}
 
 func (s *Stats) writePrometheus(w io.Writer) {
 	line := func(name, help string, v int64, kind string) {
