@@ -3,9 +3,11 @@ package hub
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -380,6 +382,42 @@ func TestSurvivesNATSRestart(t *testing.T) {
 	require.NoError(t, nc.Publish("r", []byte(`"back"`)))
 	m := c.next()
 	require.Equal(t, "back", m["payload"].(map[string]any)["data"].(map[string]any)["topic"])
+}
+
+// The reconnect log line carried the NATS URL with its password.
+func TestReconnectLogRedactsPassword(t *testing.T) {
+	t.Parallel()
+	e, err := StartEmbeddedNATS("127.0.0.1:0")
+	require.NoError(t, err)
+	addr := strings.TrimPrefix(e.ClientURL(), "nats://")
+	var log syncBuffer
+	startHub(t, "nats://hub:s3cret@"+addr, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	e.Shutdown()
+	e2, err := StartEmbeddedNATS(addr)
+	require.NoError(t, err)
+	t.Cleanup(e2.Shutdown)
+	require.Eventually(t, func() bool { return strings.Contains(log.String(), "nats reconnected") }, 10*time.Second, 20*time.Millisecond)
+	require.NotContains(t, log.String(), "s3cret")
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestSlowClientIsClosedFastClientsKeepReceiving(t *testing.T) {

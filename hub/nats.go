@@ -29,7 +29,7 @@ func (h *Hub) connectNATS() error {
 				}
 			}),
 			nats.ReconnectHandler(func(c *nats.Conn) {
-				h.log.Info("nats reconnected", "conn", i, "url", c.ConnectedUrl())
+				h.log.Info("nats reconnected", "conn", i, "url", c.ConnectedUrlRedacted())
 			}),
 			nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 				if errors.Is(err, nats.ErrSlowConsumer) {
