@@ -233,3 +233,24 @@ func TestNATSDroppedCountsMessages(t *testing.T) {
 	require.Empty(t, h.drops)
 	h.dropsMu.Unlock()
 }
+
+// With the HotChocolate envelope a topic is hashed into its subject, so a
+// topic HotChocolate publishes to ("OnMessage_John Doe", dots and spaces
+// included) can be subscribed to, and its events arrive.
+func TestHotChocolateTopicsNeedNotBeSubjects(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	opts := publish.Options{Envelope: wire.EnvelopeHotChocolate}
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.Envelope = opts.Envelope })
+	pub := publish.New(connectNATS(t, e.ClientURL()), opts)
+
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("a", `subscription { topic(name: "OnMessage_John Doe.eu") }`)
+	waitNATSSubs(t, e, 1)
+	require.Equal(t, []string{wire.HotChocolateSubject("", "OnMessage_John Doe.eu")}, h.reg.Subjects())
+	require.NoError(t, pub.Publish(context.Background(), "OnMessage_John Doe.eu", map[string]any{"text": "hi"}))
+	m := c.next()
+	require.Equal(t, "next", m["type"])
+	require.Equal(t, map[string]any{"data": map[string]any{"topic": map[string]any{"text": "hi"}}}, m["payload"])
+}

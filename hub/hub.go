@@ -74,13 +74,17 @@ func New(opts Options) (*Hub, error) {
 		netpoll.LinkBufferCap = 512
 		_ = netpoll.Configure(netpoll.Config{BufferSize: 512, LoggerOutput: netpollLog{o.Logger}})
 	})
+	schema := o.Schema.WithLimits(graphql.Limits{
+		MaxFields:      o.MaxFields,
+		MaxResultBytes: o.MaxOutboundBytes - 1024,
+	})
+	if o.Envelope == wire.EnvelopeHotChocolate {
+		schema = schema.WithHashedTopics()
+	}
 	h := &Hub{
-		opts: o,
-		log:  o.Logger,
-		cache: graphql.NewCache(o.Schema.WithLimits(graphql.Limits{
-			MaxFields:      o.MaxFields,
-			MaxResultBytes: o.MaxOutboundBytes - 1024,
-		}), o.PlanCacheSize),
+		opts:  o,
+		log:   o.Logger,
+		cache: graphql.NewCache(schema, o.PlanCacheSize),
 		subjects: wire.Subjects{
 			Envelope:      o.Envelope,
 			TopicPrefix:   o.TopicPrefix,

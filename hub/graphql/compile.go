@@ -187,7 +187,7 @@ func (s *Schema) topic(p *planner, g fieldGroup) (string, *Error) {
 		if why != "" {
 			return fail(fmt.Sprintf("invalid topic: argument \"%s\" %s", t.verbatim, why))
 		}
-		if why := checkSubject(v); why != "" {
+		if why := checkSubject(v); why != "" && !s.hashedTopics {
 			return fail(fmt.Sprintf("invalid topic %s: %s", strconv.Quote(v), why))
 		}
 		return v, nil
@@ -202,7 +202,7 @@ func (s *Schema) topic(p *planner, g fieldGroup) (string, *Error) {
 		if why != "" {
 			return fail(fmt.Sprintf("invalid topic %s: argument \"%s\" %s", strconv.Quote(t.source), part.arg, why))
 		}
-		if why := checkToken(v); why != "" {
+		if why := checkToken(v); why != "" && !s.hashedTopics {
 			return fail(fmt.Sprintf("invalid topic %s: argument \"%s\" value %s %s; it must be one subject token",
 				strconv.Quote(t.source), part.arg, strconv.Quote(v), why))
 		}

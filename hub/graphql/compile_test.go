@@ -228,3 +228,41 @@ type Subscription { n: N }`)
 	out := result(t, op.Plan, parseEvent(t, `{"__typename":"C","id":"1","next":{"__typename":"A","id":"2","next":null}}`))
 	require.Equal(t, `{"data":{"n":{"id":"1","next":{"id":"2","next":null}}}}`, string(out))
 }
+
+// With hashed topics (HotChocolate's MD5 subjects) an argument value never
+// becomes a subject token, so values HotChocolate accepts are accepted; the
+// same schema without it still refuses them, and null is refused in both.
+func TestCompileHashedTopics(t *testing.T) {
+	t.Parallel()
+	plain := compileSchema(t)
+	hashed := plain.WithHashedTopics()
+	def := DefaultSchema().WithHashedTopics()
+	tests := []struct {
+		name   string
+		s      *Schema
+		query  string
+		topic  string
+		strict *Schema // the same query is refused without hashing
+	}{
+		{"dot in a token", hashed, `subscription { bookAdded(shelf: "eu.support") { id } }`, "books.eu.support.added", plain},
+		{"space in a token", hashed, `subscription { priceChanged(symbol: "John Doe") { bid } }`, "prices.XNAS.John Doe", plain},
+		{"wildcards are text", hashed, `subscription { bookAdded(shelf: "*") { id } }`, "books.*.added", plain},
+		{"empty token", hashed, `subscription { bookAdded(shelf: "") { id } }`, "books..added", plain},
+		{"verbatim topic with a space", def, `subscription { topic(name: "OnMessage John Doe") }`, "OnMessage John Doe", DefaultSchema()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			op, errs := tc.s.Compile(Request{Query: tc.query})
+			require.Empty(t, errs)
+			require.Equal(t, tc.topic, op.Topic)
+			_, errs = tc.strict.Compile(Request{Query: tc.query})
+			require.Len(t, errs, 1)
+			require.Contains(t, errs[0].Message, "invalid topic")
+		})
+	}
+	_, errs := hashed.Compile(Request{Query: `subscription { maybe { id } }`})
+	require.Len(t, errs, 1)
+	require.Equal(t, `invalid topic "maybe.{tag}": argument "tag" is null`, errs[0].Message)
+	require.False(t, plain.hashedTopics, "WithHashedTopics must not change its receiver")
+}

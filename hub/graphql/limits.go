@@ -49,6 +49,17 @@ func (s *Schema) WithLimits(l Limits) *Schema {
 	return &c
 }
 
+// WithHashedTopics returns a copy of s for a backplane that hashes each topic
+// into its subject (HotChocolate's MD5 subjects): a topic's argument values
+// then never reach NATS as subject tokens, so any string is accepted, as
+// HotChocolate accepts it ("OnMessage_{room}" with room "John Doe" or
+// "eu.support", a Float 1.5). Null values are still refused. s is unchanged.
+func (s *Schema) WithHashedTopics() *Schema {
+	c := *s
+	c.hashedTopics = true
+	return &c
+}
+
 // Limits returns the limits s compiles under.
 func (s *Schema) Limits() Limits { return s.limits.withDefaults() }
 

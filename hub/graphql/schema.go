@@ -47,6 +47,9 @@ type Schema struct {
 	// topics maps each Subscription field name to its subject template.
 	topics map[string]*topicTemplate
 	limits Limits // see WithLimits; zero fields mean the defaults
+	// hashedTopics: topics are hashed into subjects (see WithHashedTopics),
+	// so argument values need not be subject tokens.
+	hashedTopics bool
 }
 
 // topicTemplate is a parsed @topic subject: literal parts and argument
