@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
@@ -253,4 +254,77 @@ func TestHotChocolateTopicsNeedNotBeSubjects(t *testing.T) {
 	m := c.next()
 	require.Equal(t, "next", m["type"])
 	require.Equal(t, map[string]any{"data": map[string]any{"topic": map[string]any{"text": "hi"}}}, m["payload"])
+}
+
+// A subscription the NATS server refuses for the hub user's permissions
+// (reported asynchronously, after the SUB) ends with an error on both
+// WebSocket protocols instead of leaving the client silent; the client's
+// other subscriptions go on, and a later subscriber gets the error too.
+func TestBackplaneRefusedSubscriptionEndsWithError(t *testing.T) {
+	t.Parallel()
+	srv, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true,
+		Users: []*server.User{
+			{Username: "hub", Password: "pw", Permissions: &server.Permissions{
+				Subscribe: &server.SubjectPermission{Deny: []string{"secret.>"}},
+			}},
+			{Username: "pub", Password: "pw"},
+		},
+	})
+	require.NoError(t, err)
+	go srv.Start()
+	require.True(t, srv.ReadyForConnections(10*time.Second))
+	t.Cleanup(srv.Shutdown)
+	addr := srv.Addr().String()
+	h := startHub(t, "nats://hub:pw@"+addr, nil)
+	pub := connectNATS(t, "nats://pub:pw@"+addr)
+
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("s", topicQuery("secret.x"))
+	c.subscribe("o", topicQuery("open.x"))
+	m := c.next()
+	require.Equal(t, "error", m["type"], "message %v", m)
+	require.Equal(t, "s", m["id"])
+	require.Equal(t, []any{map[string]any{"message": errBackplaneForbidden[0].Message}}, m["payload"])
+	require.Equal(t, int64(1), h.Stats().UpstreamErrors.Load())
+
+	legacy := dialWS(t, h, wire.SubprotocolLegacy)
+	legacy.send(`{"type":"connection_init"}`)
+	require.Equal(t, "connection_ack", legacy.next()["type"])
+	require.Equal(t, "ka", legacy.next()["type"])
+	legacy.send(`{"type":"start","id":"l","payload":{"query":"subscription { topic(name: \"secret.x\") }"}}`)
+	m = legacy.next()
+	require.Equal(t, "error", m["type"], "message %v", m)
+	require.Equal(t, "l", m["id"])
+	require.Equal(t, map[string]any{"message": errBackplaneForbidden[0].Message}, m["payload"])
+
+	// The refused subject holds nothing; the other subscription delivers.
+	require.Eventually(t, func() bool { return h.Stats().Subscriptions.Load() == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, []string{"open.x"}, h.reg.Subjects())
+	require.NoError(t, pub.Publish("open.x", []byte(`1`)))
+	m = c.next()
+	require.Equal(t, "next", m["type"], "message %v", m)
+	require.Equal(t, "o", m["id"])
+}
+
+// A payload within --max-message-bytes but over the NATS server's
+// max_payload is refused with 413, not 503: retrying cannot succeed.
+func TestHTTPPublishOverNATSMaxPayload(t *testing.T) {
+	t.Parallel()
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true, MaxPayload: 1024})
+	require.NoError(t, err)
+	go srv.Start()
+	require.True(t, srv.ReadyForConnections(10*time.Second))
+	t.Cleanup(srv.Shutdown)
+	h := startHub(t, srv.ClientURL(), func(o *Options) { o.PublishToken = "s3cret" })
+	req, err := http.NewRequest(http.MethodPost, "http://"+h.Addr().String()+"/publish",
+		strings.NewReader(`{"topic":"big","payload":"`+strings.Repeat("x", 2000)+`"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	require.Zero(t, h.Stats().Published.Load())
 }

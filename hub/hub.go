@@ -239,8 +239,11 @@ func (h *Hub) subscribe(s *sub) {
 		return
 	}
 	h.stats.Subscriptions.Add(1)
-	if first {
-		h.attach(t)
+	if first && !h.attach(t) {
+		// Its subscribers (s and any that joined meanwhile) get an error
+		// instead of silence; the next subscriber makes a new topic and
+		// tries again.
+		h.endTopic(t.Subject, func(cur *topic) bool { return cur == t }, errBackplaneUnavailable)
 	}
 }
 
@@ -258,22 +261,23 @@ func (h *Hub) unsubscribe(s *sub) {
 }
 
 // attach creates t's upstream NATS subscription unless the topic died
-// meanwhile or already has one.
-func (h *Hub) attach(t *topic) {
+// meanwhile or already has one. It reports false if NATS refused it.
+func (h *Hub) attach(t *topic) bool {
 	t.UpMu.Lock()
 	defer t.UpMu.Unlock()
 	if t.Dead() || t.Upstream != nil {
-		return
+		return true
 	}
 	nc := h.pool[poolIndex(t.Subject, len(h.pool))]
 	ns, err := nc.ChanSubscribe(t.Subject, h.loops[h.reg.ShardOf(t.Subject)].ch)
 	if err != nil {
 		h.stats.UpstreamErrors.Add(1)
 		h.log.Error("nats subscribe", "subject", t.Subject, "err", err)
-		return
+		return false
 	}
 	t.Upstream = ns
 	h.stats.NATSSubscriptions.Add(1)
+	return true
 }
 
 // detach removes t's upstream NATS subscription.
@@ -295,7 +299,7 @@ func (h *Hub) detach(t *topic) {
 // and releases the upstream subscription, if subject's topic is the one fed
 // by from.
 func (h *Hub) completeTopic(subject string, from *nats.Subscription) {
-	t := h.reg.RemoveTopicIf(subject, func(t *topic) bool {
+	ended := h.endTopic(subject, func(t *topic) bool {
 		// As visit does for data: a completion that came through an
 		// already released subscription is not for the subject's newer
 		// topic, whose subscribers joined after it was published.
@@ -303,9 +307,20 @@ func (h *Hub) completeTopic(subject string, from *nats.Subscription) {
 		up, _ := t.Upstream.(*nats.Subscription)
 		t.UpMu.Unlock()
 		return up == from
-	})
+	}, nil)
+	if ended {
+		h.stats.Completions.Add(1)
+	}
+}
+
+// endTopic removes subject's topic if ok(topic) holds, releases its
+// upstream subscription and ends every local subscription of it: with
+// `complete` when errs is nil, else with errs (see conn.endSub). It reports
+// whether a topic was ended.
+func (h *Hub) endTopic(subject string, ok func(*topic) bool, errs graphql.Errors) bool {
+	t := h.reg.RemoveTopicIf(subject, ok)
 	if t == nil {
-		return
+		return false
 	}
 	h.detach(t)
 	var subs []*sub
@@ -314,10 +329,10 @@ func (h *Hub) completeTopic(subject string, from *nats.Subscription) {
 		subs = append(subs, ss...)
 	}
 	h.stats.Subscriptions.Add(-int64(len(subs)))
-	h.stats.Completions.Add(1)
 	for _, s := range subs {
-		s.c.completeSub(s)
+		s.c.endSub(s, errs)
 	}
+	return true
 }
 
 // poolIndex picks the pooled NATS connection of subject (FNV-1a).

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/subhub/subhub/hub/publish"
 )
 
 // connectNATS dials the pool. Each connection reconnects forever and
@@ -37,15 +39,41 @@ func (h *Hub) connectNATS() error {
 					return
 				}
 				h.log.Warn("nats error", "conn", i, "err", err)
+				if subject, ok := refusedSubject(err); ok {
+					h.upstreamRefused(subject)
+				}
 			}),
 		)
 		if err != nil {
 			h.closeNATS()
-			return fmt.Errorf("hub: nats connect %s: %w", url, err)
+			return fmt.Errorf("hub: nats connect %s: %w", publish.RedactURLs(h.opts.NATSURLs...), err)
 		}
 		h.pool = append(h.pool, nc)
 	}
 	return nil
+}
+
+// refusedSubject returns the subject of a subscription the NATS server
+// refused for its permissions ("Permissions Violation for Subscription to
+// "X""), as nats.go reports it asynchronously after the SUB was sent.
+func refusedSubject(err error) (string, bool) {
+	if !errors.Is(err, nats.ErrPermissionViolation) {
+		return "", false
+	}
+	_, rest, ok := strings.Cut(err.Error(), `Subscription to "`)
+	if !ok {
+		return "", false
+	}
+	subject, _, ok := strings.Cut(rest, `"`)
+	return subject, ok && subject != ""
+}
+
+// upstreamRefused ends the local subscriptions of a subject whose NATS
+// subscription the server refused, with an error rather than silence, and
+// releases it; a later subscriber tries again.
+func (h *Hub) upstreamRefused(subject string) {
+	h.stats.UpstreamErrors.Add(1)
+	h.endTopic(subject, func(t *topic) bool { return true }, errBackplaneForbidden)
 }
 
 // countDrops adds to Stats.NATSDropped the messages nats.go has dropped for

@@ -216,10 +216,12 @@ func (c *conn) stopSub(id string) {
 	c.h.unsubscribe(s)
 }
 
-// completeSub ends s because its topic was completed by the publisher: the
-// client gets `complete` (SSE: event complete, then the stream ends).
-// The registry entry is already gone.
-func (c *conn) completeSub(s *sub) {
+// endSub ends s because its topic ended: completed by the publisher (errs
+// nil: the client gets `complete`) or refused by the backplane (the client
+// gets errs as the operation's `error`; SSE: a `next` with the errors). An
+// SSE stream ends with its one subscription. The registry entry is already
+// gone.
+func (c *conn) endSub(s *sub, errs graphql.Errors) {
 	c.mu.Lock()
 	if s.done {
 		c.mu.Unlock()
@@ -233,13 +235,24 @@ func (c *conn) completeSub(s *sub) {
 	switch c.state {
 	case stateWS:
 		bp := scratchPool.Get().(*[]byte)
-		body := wire.AppendComplete((*bp)[:0], c.proto, []byte(s.id))
+		var body []byte
+		switch {
+		case errs == nil:
+			body = wire.AppendComplete((*bp)[:0], c.proto, []byte(s.id))
+		case c.proto == wire.ProtoLegacy:
+			body = wire.AppendLegacyError((*bp)[:0], []byte(s.id), firstErrorObject(errs))
+		default:
+			body = wire.AppendError((*bp)[:0], []byte(s.id), errs.AppendJSON(nil))
+		}
 		if c.roomLocked(len(body)) {
 			c.out = wire.AppendTextFrame(c.out, body)
 		}
 		*bp = body
 		scratchPool.Put(bp)
 	case stateSSE:
+		if errs != nil {
+			c.out = c.appendSSEEvent(c.out, "next", appendErrorsResult(nil, errs))
+		}
 		c.out = c.appendSSEEvent(c.out, "complete", nil)
 		c.out = c.appendSSEEnd(c.out)
 		c.state = stateClosing
@@ -247,6 +260,13 @@ func (c *conn) completeSub(s *sub) {
 	}
 	c.mu.Unlock()
 	c.flush()
+}
+
+// appendErrorsResult appends the execution result {"errors":errs}.
+func appendErrorsResult(dst []byte, errs graphql.Errors) []byte {
+	dst = append(dst, `{"errors":`...)
+	dst = errs.AppendJSON(dst)
+	return append(dst, '}')
 }
 
 // sendMessage frames the JSON message built by build and writes it.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/valyala/fastjson"
 
 	"github.com/subhub/subhub/hub/publish"
@@ -123,6 +124,9 @@ func (c *conn) servePublish(req *http.Request, body []byte) {
 		c.httpResponse(http.StatusAccepted, "application/json", []byte(`{"status":"accepted"}`+"\n"), "")
 	case errors.Is(err, publish.ErrInvalidTopic), errors.Is(err, publish.ErrInvalidJSON):
 		c.httpError(http.StatusBadRequest, err.Error())
+	case errors.Is(err, nats.ErrMaxPayload):
+		// Over the NATS server's max_payload: retrying will not help.
+		c.httpError(http.StatusRequestEntityTooLarge, "publish failed: "+err.Error())
 	default:
 		c.httpError(http.StatusServiceUnavailable, "publish failed: "+err.Error())
 	}

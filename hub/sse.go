@@ -119,8 +119,7 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 // endSSEWithErrors answers a request error on the accepted stream: as
 // graphql-sse does, a `next` with the errors, then `complete`.
 func (c *conn) endSSEWithErrors(errs graphql.Errors) {
-	res := append([]byte(`{"errors":`), errs.AppendJSON(nil)...)
-	res = append(res, '}')
+	res := appendErrorsResult(nil, errs)
 	c.mu.Lock()
 	c.outLocked()
 	c.out = c.appendSSEEvent(c.out, "next", res)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -134,7 +135,7 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool), stdout io.W
 func publishCLI(ctx context.Context, cfg *cliConfig, stdout io.Writer) error {
 	nc, err := nats.Connect(cfg.natsURL, nats.Name("subhub publish"), nats.Timeout(5*time.Second))
 	if err != nil {
-		return fmt.Errorf("connect %s: %w", cfg.natsURL, err)
+		return fmt.Errorf("connect %s: %w", RedactURLs(cfg.natsURL), err)
 	}
 	defer nc.Close()
 	p := New(nc, cfg.opts)
@@ -169,4 +170,23 @@ func publishCLI(ctx context.Context, cfg *cliConfig, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// RedactURLs joins NATS server URLs (each may be a comma-separated list) for
+// a message, with every password replaced by "xxxxx" as nats.go's
+// ConnectedUrlRedacted does.
+func RedactURLs(urls ...string) string {
+	var out []string
+	for _, list := range urls {
+		for _, s := range strings.Split(list, ",") {
+			if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.User != nil {
+				if _, ok := u.User.Password(); ok {
+					u.User = url.UserPassword(u.User.Username(), "xxxxx")
+					s = u.String()
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ",")
 }

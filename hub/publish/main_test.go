@@ -211,3 +211,9 @@ func TestMainProcessEnv(t *testing.T) {
 	t.Setenv("SUBHUB_ENVELOPE", "bogus")
 	require.Equal(t, 2, Main(context.Background(), []string{"proc.env", `true`}, &out, &errOut))
 }
+
+func TestRedactURLs(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "nats://a:4222,nats://u:xxxxx@b:4222,nats://tok@c:4222,nats://v:xxxxx@d:4222",
+		RedactURLs("nats://a:4222,nats://u:s3cret@b:4222", "nats://tok@c:4222", " nats://v:pw@d:4222"))
+}
