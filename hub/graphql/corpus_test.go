@@ -285,6 +285,16 @@ func corpus() []corpusCase {
 		{name: "int literal limits", sdl: intArgSDL, query: `subscription { a: byInt(n: 2147483647) }`, event: `1`},
 		{name: "int literal too large in a default", sdl: intArgSDL, query: `subscription($n: Int = 9007199254740993) { byInt(n: $n) }`, requestError: true},
 		{name: "int literal too large in a list", sdl: intArgSDL, query: `subscription { byInts(n: [1, 2147483648]) }`, requestError: true},
+
+		// Values in error messages are printed as graphql-js's inspect prints
+		// the parsed JSON: two levels deep, ten array items ("1 more item"),
+		// array-index keys first.
+		{name: "inspect eleven items", query: `subscription { scalars { s } }`, event: `{"s":[1,2,3,4,5,6,7,8,9,10,11]}`},
+		{name: "inspect twelve items", query: `subscription { scalars { i } }`, event: `{"i":[1,2,3,4,5,6,7,8,9,10,11,12]}`},
+		{name: "inspect nested objects", query: `subscription { scalars { s } }`, event: `{"s":{"a":{"b":{"c":1}},"d":[[1]],"e":{}}}`},
+		{name: "inspect nested arrays", query: `subscription { scalars { f } }`, event: `{"f":[[[1]],[{"a":1}],[[]]]}`},
+		{name: "inspect index keys first", query: `subscription { scalars { b } }`, event: `{"b":{"b":1,"2":2,"10":3,"1":4,"01":5,"-1":6,"4294967294":7,"4294967295":8}}`},
+		{name: "inspect variable value", query: `subscription($s: ID!) { bookAdded(shelf: $s) { id } }`, vars: `{"s":{"z":{"y":{"x":1}},"0":[1,2,3,4,5,6,7,8,9,10,11]}}`, requestError: true},
 	}...)
 	for i := range c {
 		if c[i].sdl == "" {

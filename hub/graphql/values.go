@@ -3,6 +3,7 @@ package graphql
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -348,10 +349,18 @@ func printPath(path []any) string {
 	return b.String()
 }
 
-// inspect renders a JSON value roughly as graphql-js's inspect does.
+// inspect renders a JSON value as graphql-js's inspect does for the value
+// JSON.parse returns: nested objects and arrays beyond two levels are
+// abbreviated, arrays show ten items, and object keys come in JavaScript's
+// property order (array indexes first, ascending).
 func inspect(v *fastjson.Value) string {
 	return string(appendInspect(nil, v, 0))
 }
+
+// maxInspectDepth is graphql-js's MAX_RECURSIVE_DEPTH: a nested object or
+// array at this depth (the top level being 0) is printed as [Object] or
+// [Array].
+const maxInspectDepth = 2
 
 func appendInspect(dst []byte, v *fastjson.Value, depth int) []byte {
 	if v == nil {
@@ -372,27 +381,25 @@ func appendInspect(dst []byte, v *fastjson.Value, depth int) []byte {
 		if o.Len() == 0 {
 			return append(dst, "{}"...)
 		}
-		if depth > 2 {
+		if depth >= maxInspectDepth {
 			return append(dst, "[Object]"...)
 		}
 		dst = append(dst, "{ "...)
-		first := true
-		o.Visit(func(k []byte, item *fastjson.Value) {
-			if !first {
+		for i, k := range jsKeys(o) {
+			if i > 0 {
 				dst = append(dst, ", "...)
 			}
-			first = false
 			dst = append(dst, k...)
 			dst = append(dst, ": "...)
-			dst = appendInspect(dst, item, depth+1)
-		})
+			dst = appendInspect(dst, o.Get(k), depth+1)
+		}
 		return append(dst, " }"...)
 	case fastjson.TypeArray:
 		a, _ := v.Array()
 		if len(a) == 0 {
 			return append(dst, "[]"...)
 		}
-		if depth > 2 {
+		if depth >= maxInspectDepth {
 			return append(dst, "[Array]"...)
 		}
 		dst = append(dst, '[')
@@ -400,7 +407,10 @@ func appendInspect(dst []byte, v *fastjson.Value, depth int) []byte {
 			if i == 10 {
 				dst = append(dst, ", ... "...)
 				dst = strconv.AppendInt(dst, int64(len(a)-10), 10)
-				dst = append(dst, " more items"...)
+				dst = append(dst, " more item"...)
+				if len(a)-10 > 1 {
+					dst = append(dst, 's')
+				}
 				break
 			}
 			if i > 0 {
@@ -411,6 +421,43 @@ func appendInspect(dst []byte, v *fastjson.Value, depth int) []byte {
 		return append(dst, ']')
 	}
 	return appendValue(dst, v)
+}
+
+// jsKeys returns o's distinct keys in the order Object.keys gives for the
+// object JSON.parse builds: array indexes (canonical integers below 2^32-1)
+// ascending, then the other keys in order of first occurrence.
+func jsKeys(o *fastjson.Object) []string {
+	var idx, other []string
+	seen := make(map[string]bool, o.Len())
+	o.Visit(func(k []byte, _ *fastjson.Value) {
+		key := string(k)
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		if isArrayIndex(key) {
+			idx = append(idx, key)
+		} else {
+			other = append(other, key)
+		}
+	})
+	slices.SortStableFunc(idx, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(a) - len(b)
+		}
+		return strings.Compare(a, b)
+	})
+	return append(idx, other...)
+}
+
+// isArrayIndex reports whether k is an ECMAScript array index: the canonical
+// decimal form of an integer in [0, 2^32-2].
+func isArrayIndex(k string) bool {
+	if k == "" || len(k) > 10 || (len(k) > 1 && k[0] == '0') {
+		return false
+	}
+	n, err := strconv.ParseUint(k, 10, 64)
+	return err == nil && n < math.MaxUint32
 }
 
 func posLocation(p *ast.Position) []Location {
