@@ -75,6 +75,14 @@ type Subscription {
 }
 `
 
+// inputSDL has an input object argument and an enum with similar values.
+const inputSDL = `
+enum Level { LOW LOW2 LOW10 HIGH }
+input Filter { level: Level minScore: Int tags: [String!] }
+type Query { hub: String }
+type Subscription { alerts(filter: Filter, level: Level): Int }
+`
+
 // corpusCase is one differential case: the operation is compiled by subhub
 // and executed by graphql-js with the root field resolving to event.
 type corpusCase struct {
@@ -294,6 +302,13 @@ func corpus() []corpusCase {
 		{name: "inspect nested objects", query: `subscription { scalars { s } }`, event: `{"s":{"a":{"b":{"c":1}},"d":[[1]],"e":{}}}`},
 		{name: "inspect nested arrays", query: `subscription { scalars { f } }`, event: `{"f":[[[1]],[{"a":1}],[[]]]}`},
 		{name: "inspect index keys first", query: `subscription { scalars { b } }`, event: `{"b":{"b":1,"2":2,"10":3,"1":4,"01":5,"-1":6,"4294967294":7,"4294967295":8}}`},
+		// Coercion errors end in graphql-js's "Did you mean" suggestions.
+		{name: "variable enum typo suggestion", query: `subscription($g: Genre!) { genre(g: $g) }`, vars: `{"g":"FICTON"}`, requestError: true},
+		{name: "variable enum case suggestion", query: `subscription($g: Genre!) { genre(g: $g) }`, vars: `{"g":"history"}`, requestError: true},
+		{name: "variable enum suggestions sorted", sdl: inputSDL, query: `subscription($l: Level) { alerts(level: $l) }`, vars: `{"l":"LOW1"}`, requestError: true},
+		{name: "variable enum non-string suggestion", sdl: inputSDL, query: `subscription($l: Level) { alerts(level: $l) }`, vars: `{"l":10}`, requestError: true},
+		{name: "variable input field suggestion", sdl: inputSDL, query: `subscription($f: Filter) { alerts(filter: $f) }`, vars: `{"f":{"levle":"LOW","minscore":1,"zzz":2}}`, requestError: true},
+		{name: "variable nested enum suggestion", sdl: inputSDL, query: `subscription($f: Filter) { alerts(filter: $f) }`, vars: `{"f":{"level":"HIGTH"}}`, requestError: true},
 		{name: "inspect variable value", query: `subscription($s: ID!) { bookAdded(shelf: $s) { id } }`, vars: `{"s":{"z":{"y":{"x":1}},"0":[1,2,3,4,5,6,7,8,9,10,11]}}`, requestError: true},
 	}...)
 	for i := range c {

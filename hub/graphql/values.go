@@ -125,20 +125,29 @@ func (s *Schema) coerceInput(v *fastjson.Value, t *ast.Type, path []any, onErr i
 			}
 			out[fd.Name] = s.coerceInput(fv, fd.Type, appendPath(path, fd.Name), onErr)
 		}
-		obj.Visit(func(k []byte, _ *fastjson.Value) {
-			if def.Fields.ForName(string(k)) == nil {
-				onErr(path, v, fmt.Sprintf("Field \"%s\" is not defined by type \"%s\".", k, def.Name))
+		for _, k := range jsKeys(obj) {
+			if def.Fields.ForName(k) == nil {
+				names := make([]string, len(def.Fields))
+				for i, fd := range def.Fields {
+					names[i] = fd.Name
+				}
+				onErr(path, v, fmt.Sprintf("Field \"%s\" is not defined by type \"%s\".", k, def.Name)+didYouMean("", suggestionList(k, names)))
 			}
-		})
+		}
 		return out
 	case ast.Enum:
+		names := make([]string, len(def.EnumValues))
+		for i, ev := range def.EnumValues {
+			names[i] = ev.Name
+		}
 		if v.Type() != fastjson.TypeString {
-			onErr(path, v, fmt.Sprintf("Enum \"%s\" cannot represent non-string value: %s.", def.Name, inspect(v)))
+			iv := inspect(v)
+			onErr(path, v, fmt.Sprintf("Enum \"%s\" cannot represent non-string value: %s.", def.Name, iv)+didYouMean("the enum value", suggestionList(iv, names)))
 			return nil
 		}
 		b, _ := v.StringBytes()
 		if def.EnumValues.ForName(string(b)) == nil {
-			onErr(path, v, fmt.Sprintf("Value \"%s\" does not exist in \"%s\" enum.", b, def.Name))
+			onErr(path, v, fmt.Sprintf("Value \"%s\" does not exist in \"%s\" enum.", b, def.Name)+didYouMean("the enum value", suggestionList(string(b), names)))
 			return nil
 		}
 		return string(b)
