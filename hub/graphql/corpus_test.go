@@ -302,6 +302,14 @@ func corpus() []corpusCase {
 		{name: "inspect nested objects", query: `subscription { scalars { s } }`, event: `{"s":{"a":{"b":{"c":1}},"d":[[1]],"e":{}}}`},
 		{name: "inspect nested arrays", query: `subscription { scalars { f } }`, event: `{"f":[[[1]],[{"a":1}],[[]]]}`},
 		{name: "inspect index keys first", query: `subscription { scalars { b } }`, event: `{"b":{"b":1,"2":2,"10":3,"1":4,"01":5,"-1":6,"4294967294":7,"4294967295":8}}`},
+		// SingleFieldSubscriptions counts the root fields CollectFields
+		// yields: literally skipped ones are not selected.
+		{name: "root field skipped literally", query: `subscription { chain { val } scalars @skip(if: true) { i } }`, event: `{"val":1}`},
+		{name: "root inline fragment excluded literally", query: `subscription { chain { val } ... @include(if: false) { scalars { i } } }`, event: `{"val":1}`},
+		{name: "root spread skipped literally", query: `subscription { chain { val } ...S @skip(if: true) } fragment S on Subscription { scalars { i } }`, event: `{"val":1}`},
+		{name: "root typename skipped literally", query: `subscription { __typename @skip(if: true) chain { val } }`, event: `{"val":1}`},
+		{name: "validation three root fields", query: `subscription { chain { val } x: chain { val } scalars @include(if: true) { i } }`, requestError: true},
+		{name: "validation root field and typename", query: `subscription S { chain { val } __typename }`, requestError: true},
 		// Coercion errors end in graphql-js's "Did you mean" suggestions.
 		{name: "variable enum typo suggestion", query: `subscription($g: Genre!) { genre(g: $g) }`, vars: `{"g":"FICTON"}`, requestError: true},
 		{name: "variable enum case suggestion", query: `subscription($g: Genre!) { genre(g: $g) }`, vars: `{"g":"history"}`, requestError: true},
