@@ -83,6 +83,14 @@ type Query { hub: String }
 type Subscription { alerts(filter: Filter, level: Level): Int }
 `
 
+// oneOfSDL has a OneOf input object.
+const oneOfSDL = `
+input Pick @oneOf { id: ID name: String nested: Pick }
+input Wrap { pick: Pick }
+type Query { hub: String }
+type Subscription { picked(by: Pick, wrap: Wrap, all: [Pick!]): Int }
+`
+
 // corpusCase is one differential case: the operation is compiled by subhub
 // and executed by graphql-js with the root field resolving to event.
 type corpusCase struct {
@@ -302,6 +310,15 @@ func corpus() []corpusCase {
 		{name: "inspect nested objects", query: `subscription { scalars { s } }`, event: `{"s":{"a":{"b":{"c":1}},"d":[[1]],"e":{}}}`},
 		{name: "inspect nested arrays", query: `subscription { scalars { f } }`, event: `{"f":[[[1]],[{"a":1}],[[]]]}`},
 		{name: "inspect index keys first", query: `subscription { scalars { b } }`, event: `{"b":{"b":1,"2":2,"10":3,"1":4,"01":5,"-1":6,"4294967294":7,"4294967295":8}}`},
+		// Variables of OneOf input types hold exactly one non-null field.
+		{name: "oneOf variable one field", sdl: oneOfSDL, query: `subscription($p: Pick) { picked(by: $p) }`, vars: `{"p":{"name":"x"}}`, event: `1`},
+		{name: "oneOf variable two fields", sdl: oneOfSDL, query: `subscription($p: Pick) { picked(by: $p) }`, vars: `{"p":{"name":"x","id":"1"}}`, requestError: true},
+		{name: "oneOf variable no field", sdl: oneOfSDL, query: `subscription($p: Pick) { picked(by: $p) }`, vars: `{"p":{}}`, requestError: true},
+		{name: "oneOf variable null field", sdl: oneOfSDL, query: `subscription($p: Pick) { picked(by: $p) }`, vars: `{"p":{"name":null}}`, requestError: true},
+		{name: "oneOf variable nulls", sdl: oneOfSDL, query: `subscription($p: Pick) { picked(by: $p) }`, vars: `{"p":{"name":null,"id":null}}`, requestError: true},
+		{name: "oneOf variable invalid field", sdl: oneOfSDL, query: `subscription($p: Pick) { picked(by: $p) }`, vars: `{"p":{"id":true}}`, requestError: true},
+		{name: "oneOf variable unknown field", sdl: oneOfSDL, query: `subscription($p: Pick) { picked(by: $p) }`, vars: `{"p":{"nmae":"x"}}`, requestError: true},
+		{name: "oneOf variable nested", sdl: oneOfSDL, query: `subscription($w: Wrap, $a: [Pick!]) { picked(wrap: $w, all: $a) }`, vars: `{"w":{"pick":{"nested":{}}},"a":[{"id":1},{"id":2,"name":"n"}]}`, requestError: true},
 		// SingleFieldSubscriptions counts the root fields CollectFields
 		// yields: literally skipped ones are not selected.
 		{name: "root field skipped literally", query: `subscription { chain { val } scalars @skip(if: true) { i } }`, event: `{"val":1}`},

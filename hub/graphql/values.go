@@ -17,6 +17,9 @@ import (
 
 const maxInt32, minInt32 = math.MaxInt32, math.MinInt32
 
+// jsonNull is a JSON null, for errors about a null that is not in the input.
+var jsonNull = fastjson.MustParse("null")
+
 // coerceVariables implements the spec's CoerceVariableValues with
 // graphql-js's messages.
 func (s *Schema) coerceVariables(op *ast.OperationDefinition, raw []byte) (map[string]any, Errors) {
@@ -111,6 +114,7 @@ func (s *Schema) coerceInput(v *fastjson.Value, t *ast.Type, path []any, onErr i
 		}
 		obj, _ := v.Object()
 		out := map[string]any{}
+		failed := map[string]bool{}
 		for _, fd := range def.Fields {
 			fv := obj.Get(fd.Name)
 			if fv == nil {
@@ -123,7 +127,14 @@ func (s *Schema) coerceInput(v *fastjson.Value, t *ast.Type, path []any, onErr i
 				}
 				continue
 			}
-			out[fd.Name] = s.coerceInput(fv, fd.Type, appendPath(path, fd.Name), onErr)
+			fieldFailed := false
+			out[fd.Name] = s.coerceInput(fv, fd.Type, appendPath(path, fd.Name), func(p []any, invalid *fastjson.Value, msg string) {
+				fieldFailed = true
+				onErr(p, invalid, msg)
+			})
+			if fieldFailed {
+				failed[fd.Name] = true
+			}
 		}
 		for _, k := range jsKeys(obj) {
 			if def.Fields.ForName(k) == nil {
@@ -132,6 +143,22 @@ func (s *Schema) coerceInput(v *fastjson.Value, t *ast.Type, path []any, onErr i
 					names[i] = fd.Name
 				}
 				onErr(path, v, fmt.Sprintf("Field \"%s\" is not defined by type \"%s\".", k, def.Name)+didYouMean("", suggestionList(k, names)))
+			}
+		}
+		if def.Directives.ForName("oneOf") != nil {
+			// graphql-js's OneOf check on the coerced fields (in field
+			// definition order); a field that failed to coerce is
+			// undefined there, not null.
+			if len(out) != 1 {
+				onErr(path, v, fmt.Sprintf("Exactly one key must be specified for OneOf type \"%s\".", def.Name))
+			}
+			for _, fd := range def.Fields {
+				if val, ok := out[fd.Name]; ok {
+					if val == nil && !failed[fd.Name] {
+						onErr(appendPath(path, fd.Name), jsonNull, fmt.Sprintf("Field \"%s\" must be non-null.", fd.Name))
+					}
+					break
+				}
 			}
 		}
 		return out
