@@ -310,6 +310,13 @@ func corpus() []corpusCase {
 		{name: "inspect nested objects", query: `subscription { scalars { s } }`, event: `{"s":{"a":{"b":{"c":1}},"d":[[1]],"e":{}}}`},
 		{name: "inspect nested arrays", query: `subscription { scalars { f } }`, event: `{"f":[[[1]],[{"a":1}],[[]]]}`},
 		{name: "inspect index keys first", query: `subscription { scalars { b } }`, event: `{"b":{"b":1,"2":2,"10":3,"1":4,"01":5,"-1":6,"4294967294":7,"4294967295":8}}`},
+		// Numbers are read correctly rounded, as JSON.parse reads them,
+		// whatever their notation (Java and Go write exponents).
+		{name: "numbers with exponents", query: `subscription { scalars { i f s id b } }`, event: `{"i":9.8084e+05,"f":4.2961397E12,"s":7.46E-7,"id":1.2E1,"b":5e-324}`},
+		{name: "numbers with exponents in lists", query: `subscription { numbers }`, event: `[9.8084e+05,1.0E7,2.5e1,4.2961397E12,1e0]`},
+		{name: "float with exponents", query: `subscription { priceChanged(symbol: "A") { bid ask } }`, event: `{"bid":7e-09,"ask":3.937e-03}`},
+		{name: "long mantissas", query: `subscription { scalars { f s } }`, event: `{"f":0.30000000000000004,"s":123456789.12345678901}`},
+		{name: "variable numbers with exponents", sdl: intArgSDL, query: `subscription($n: Int!) { byInt(n: $n) }`, vars: `{"n":9.8084e+05}`, event: `9.8084e+05`},
 		// Variables of OneOf input types hold exactly one non-null field.
 		{name: "oneOf variable one field", sdl: oneOfSDL, query: `subscription($p: Pick) { picked(by: $p) }`, vars: `{"p":{"name":"x"}}`, event: `1`},
 		{name: "oneOf variable two fields", sdl: oneOfSDL, query: `subscription($p: Pick) { picked(by: $p) }`, vars: `{"p":{"name":"x","id":"1"}}`, requestError: true},

@@ -2,17 +2,39 @@ package graphql
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"math/big"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 )
 
 const hexDigits = "0123456789abcdef"
+
+// float64Of returns the value of the JSON number v correctly rounded, as
+// JSON.parse gives it. fastjson's Float64 is not correctly rounded: for a
+// number with an exponent, or with a mantissa beyond 2^53, it scales by
+// powers of ten in float64 arithmetic and can be off by one unit in the
+// last place (9.8084e+05 becomes 980840.0000000001, which is no longer an
+// Int, and 7.46E-7 a String "7.459999999999999e-7"). The number's text is
+// appended to scratch to be parsed, beyond its length: with spare capacity
+// in scratch nothing is allocated.
+func float64Of(scratch []byte, v *fastjson.Value) float64 {
+	text := v.MarshalTo(scratch)[len(scratch):]
+	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(text), len(text)), 64)
+	if err == nil || errors.Is(err, strconv.ErrRange) {
+		return f // ±Inf beyond the float64 range, as JSON.parse
+	}
+	// Not a JSON number's text (fastjson's parser takes "+1" or "01"):
+	// its own reading.
+	f, _ = v.Float64()
+	return f
+}
 
 // appendJSONString appends s as a JSON string literal, escaping as
 // JSON.stringify does; invalid UTF-8 bytes become U+FFFD, except the
@@ -293,8 +315,7 @@ func appendJSON(dst []byte, v *fastjson.Value, rawNumbers bool) []byte {
 				return n
 			}
 		}
-		f, _ := v.Float64()
-		return appendJSNumber(dst, f)
+		return appendJSNumber(dst, float64Of(dst, v))
 	case fastjson.TypeTrue:
 		return append(dst, "true"...)
 	case fastjson.TypeFalse:

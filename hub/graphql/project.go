@@ -255,7 +255,7 @@ func serializeLeaf(dst []byte, v *fastjson.Value, f *field) ([]byte, bool) {
 		case fastjson.TypeFalse:
 			return append(dst, '0'), true
 		case fastjson.TypeNumber:
-			num, _ = v.Float64()
+			num = float64Of(dst, v)
 		case fastjson.TypeString:
 			b, _ := v.StringBytes()
 			if len(b) == 0 {
@@ -285,7 +285,7 @@ func serializeLeaf(dst []byte, v *fastjson.Value, f *field) ([]byte, bool) {
 		case fastjson.TypeFalse:
 			return append(dst, `"false"`...), true
 		case fastjson.TypeNumber:
-			num, _ := v.Float64()
+			num := float64Of(dst, v)
 			if math.IsInf(num, 0) {
 				return dst, false
 			}
@@ -300,7 +300,7 @@ func serializeLeaf(dst []byte, v *fastjson.Value, f *field) ([]byte, bool) {
 		case fastjson.TypeFalse:
 			return append(dst, "false"...), true
 		case fastjson.TypeNumber:
-			num, _ := v.Float64()
+			num := float64Of(dst, v)
 			if math.IsInf(num, 0) {
 				return dst, false
 			}
@@ -315,7 +315,7 @@ func serializeLeaf(dst []byte, v *fastjson.Value, f *field) ([]byte, bool) {
 			b, _ := v.StringBytes()
 			return appendJSONString(dst, b), true
 		case fastjson.TypeNumber:
-			num, _ := v.Float64()
+			num := float64Of(dst, v)
 			if math.IsInf(num, 0) || num != math.Trunc(num) {
 				return dst, false
 			}
@@ -346,7 +346,7 @@ func leafError(v *fastjson.Value, f *field) string {
 			num := 0.0
 			ok := true
 			if v.Type() == fastjson.TypeNumber {
-				num, _ = v.Float64()
+				num = float64Of(nil, v)
 			} else {
 				b, _ = v.StringBytes()
 				num, ok = jsNumber(string(b))

@@ -198,7 +198,7 @@ func parseScalarValue(name string, v *fastjson.Value) (any, string) {
 		if v.Type() != fastjson.TypeNumber {
 			return nil, "Int cannot represent non-integer value: " + inspect(v)
 		}
-		f, _ := v.Float64()
+		f := float64Of(nil, v)
 		if f != math.Trunc(f) || math.IsInf(f, 0) {
 			return nil, "Int cannot represent non-integer value: " + inspect(v)
 		}
@@ -210,7 +210,7 @@ func parseScalarValue(name string, v *fastjson.Value) (any, string) {
 		if v.Type() != fastjson.TypeNumber {
 			return nil, "Float cannot represent non numeric value: " + inspect(v)
 		}
-		f, _ := v.Float64()
+		f := float64Of(nil, v)
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return nil, "Float cannot represent non numeric value: " + inspect(v)
 		}
@@ -235,7 +235,7 @@ func parseScalarValue(name string, v *fastjson.Value) (any, string) {
 			b, _ := v.StringBytes()
 			return string(b), ""
 		case fastjson.TypeNumber:
-			f, _ := v.Float64()
+			f := float64Of(nil, v)
 			if f == math.Trunc(f) && !math.IsInf(f, 0) {
 				return string(appendJSNumber(nil, f)), ""
 			}
@@ -264,7 +264,7 @@ func jsonToGo(v *fastjson.Value) any {
 		b, _ := v.StringBytes()
 		return string(b)
 	case fastjson.TypeNumber:
-		f, _ := v.Float64()
+		f := float64Of(nil, v)
 		return f
 	case fastjson.TypeTrue:
 		return true
@@ -404,7 +404,7 @@ func appendInspect(dst []byte, v *fastjson.Value, depth int) []byte {
 	}
 	switch v.Type() {
 	case fastjson.TypeNumber:
-		f, _ := v.Float64()
+		f := float64Of(nil, v)
 		switch {
 		case math.IsInf(f, 1):
 			return append(dst, "Infinity"...)
