@@ -117,6 +117,35 @@ func TestInvalidTopicNameGetsErrorAndConnectionStays(t *testing.T) {
 	require.Equal(t, "ok", c.next()["id"])
 }
 
+// A subscription whose arguments spell a subject longer than a NATS protocol
+// line may be is refused: subscribing to it would make the NATS server close
+// the hub's connection, and every other client would stop receiving.
+func TestOverlongTopicIsRefusedAndNATSStaysUp(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	nc := connectNATS(t, e.ClientURL())
+	other := dialWS(t, h)
+	other.init()
+	other.subscribe("1", topicQuery("fine"))
+	waitNATSSubs(t, e, 1)
+
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("long", topicQuery(strings.Repeat("x", 6000)))
+	m := c.next()
+	require.Equal(t, "error", m["type"])
+	require.Equal(t, "long", m["id"])
+	require.Contains(t, m["payload"].([]any)[0].(map[string]any)["message"], "more than the 1024 a topic may have")
+	c.sync()
+
+	require.True(t, h.Healthy())
+	require.NoError(t, nc.Publish("fine", []byte(`1`)))
+	m = other.next()
+	require.Equal(t, "1", m["id"])
+	require.Equal(t, map[string]any{"data": map[string]any{"topic": float64(1)}}, m["payload"])
+}
+
 func TestCloseCodes(t *testing.T) {
 	t.Parallel()
 	e := startNATS(t)

@@ -149,6 +149,13 @@ func selectOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinit
 	return nil, requestError(fmt.Sprintf("Unknown operation named \"%s\".", name))
 }
 
+// MaxTopicBytes bounds a topic rendered from a subscription's arguments. A
+// NATS server takes protocol lines of at most max_control_line bytes (4 KiB
+// by default) and closes the connection that sends a longer one, so a
+// subscription whose arguments spelled a longer subject would cut its hub
+// node off NATS for every client; such a subscription is refused instead.
+const MaxTopicBytes = 1024
+
 // topic renders the root field's subject from its arguments.
 func (s *Schema) topic(p *planner, g fieldGroup) (string, *Error) {
 	node := g.nodes[0]
@@ -190,6 +197,9 @@ func (s *Schema) topic(p *planner, g fieldGroup) (string, *Error) {
 		if why := checkSubject(v); why != "" && !s.hashedTopics {
 			return fail(fmt.Sprintf("invalid topic %s: %s", strconv.Quote(v), why))
 		}
+		if len(v) > MaxTopicBytes {
+			return fail(fmt.Sprintf("invalid topic: argument \"%s\" is %d bytes long, more than the %d a topic may have", t.verbatim, len(v), MaxTopicBytes))
+		}
 		return v, nil
 	}
 	var b strings.Builder
@@ -207,6 +217,9 @@ func (s *Schema) topic(p *planner, g fieldGroup) (string, *Error) {
 				strconv.Quote(t.source), part.arg, strconv.Quote(v), why))
 		}
 		b.WriteString(v)
+	}
+	if b.Len() > MaxTopicBytes {
+		return fail(fmt.Sprintf("invalid topic %s: %d bytes long, more than the %d a topic may have", strconv.Quote(t.source), b.Len(), MaxTopicBytes))
 	}
 	return b.String(), nil
 }

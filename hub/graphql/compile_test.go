@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -150,6 +151,8 @@ func TestCompileErrors(t *testing.T) {
 			want: []want{{msg: `invalid topic "prices.{venue}.{symbol}": argument "symbol" value "A B" contains whitespace or a control character; it must be one subject token`, locs: []Location{{1, 16}}, path: []any{"priceChanged"}}}},
 		{name: "topic token control", query: `subscription($s: String!) { priceChanged(symbol: $s) { bid } }`, vars: `{"s":"a\u0000"}`,
 			want: []want{{msg: `invalid topic "prices.{venue}.{symbol}": argument "symbol" value "a\x00" contains whitespace or a control character; it must be one subject token`, locs: []Location{{1, 29}}, path: []any{"priceChanged"}}}},
+		{name: "topic too long", query: `subscription($s: String!) { priceChanged(symbol: $s) { bid } }`, vars: `{"s":"` + strings.Repeat("y", 1015) + `"}`,
+			want: []want{{msg: `invalid topic "prices.{venue}.{symbol}": 1027 bytes long, more than the 1024 a topic may have`, locs: []Location{{1, 29}}, path: []any{"priceChanged"}}}},
 		{name: "topic null argument", query: `subscription { maybe { id } }`,
 			want: []want{{msg: `invalid topic "maybe.{tag}": argument "tag" is null`, locs: []Location{{1, 16}}, path: []any{"maybe"}}}},
 		{name: "topic explicit null default", query: `subscription { priceChanged(symbol: "A", venue: null) { bid } }`,
