@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -175,6 +176,38 @@ func TestHTTPPublish(t *testing.T) {
 	status, _ = post("Bearer s3cret", `{"topic":"http.t","complete":true}`)
 	require.Equal(t, http.StatusAccepted, status)
 	require.Equal(t, "complete", c.next()["type"])
+}
+
+// A topic too long for a NATS protocol line is refused: publishing it would
+// make the NATS server close the hub's connection, which its subscriptions
+// share.
+func TestHTTPPublishOverlongTopic(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.PublishToken = "s3cret" })
+	c := dialWS(t, h)
+	c.init()
+	c.subscribe("p", topicQuery("http.t"))
+	waitNATSSubs(t, e, 1)
+	post := func(body string) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, "http://"+h.Addr().String()+"/publish", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	status, body := post(`{"topic":"` + strings.Repeat("x", 6000) + `","payload":1}`)
+	require.Equal(t, http.StatusBadRequest, status, body)
+	require.Contains(t, body, "more than 2048")
+
+	require.True(t, h.Healthy())
+	status, body = post(`{"topic":"http.t","payload":2}`)
+	require.Equal(t, http.StatusAccepted, status, body)
+	require.Equal(t, map[string]any{"data": map[string]any{"topic": float64(2)}}, c.next()["payload"])
 }
 
 // Clients that send "Expect: 100-continue" (curl, for bodies over 1 KiB)

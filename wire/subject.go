@@ -55,13 +55,22 @@ func HotChocolateSubject(prefix, topic string) string {
 	return string(out[:])
 }
 
+// MaxSubjectBytes is the longest subject CheckSubject accepts. A NATS server
+// closes the connection that sends a protocol line (PUB or SUB with its
+// subject) longer than its max_control_line, 4 KiB by default, which takes
+// the connection away from every other subscription and publisher on it.
+const MaxSubjectBytes = 2048
+
 // CheckSubject reports whether subject is a literal NATS subject one can
 // publish on: non-empty dot-separated tokens without wildcards ('*', '>'),
-// white space or control characters. The error wraps ErrInvalidSubject and
-// says why.
+// white space or control characters, at most MaxSubjectBytes long. The error
+// wraps ErrInvalidSubject and says why.
 func CheckSubject(subject string) error {
 	if subject == "" {
 		return fmt.Errorf("%w: empty", ErrInvalidSubject)
+	}
+	if len(subject) > MaxSubjectBytes {
+		return fmt.Errorf("%w: %d bytes long, more than %d", ErrInvalidSubject, len(subject), MaxSubjectBytes)
 	}
 	if strings.HasPrefix(subject, ".") || strings.HasSuffix(subject, ".") || strings.Contains(subject, "..") {
 		return fmt.Errorf("%w: %q has an empty token", ErrInvalidSubject, subject)

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -91,4 +92,13 @@ func TestCheckSubject(t *testing.T) {
 			require.ErrorIs(t, err, ErrInvalidSubject)
 		})
 	}
+}
+
+func TestCheckSubjectLength(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a.", MaxSubjectBytes/2)
+	require.NoError(t, CheckSubject(long[:MaxSubjectBytes-1]+"b"))
+	err := CheckSubject(long + "b")
+	require.ErrorIs(t, err, ErrInvalidSubject)
+	require.ErrorContains(t, err, "2049 bytes long, more than 2048")
 }
