@@ -57,6 +57,7 @@ type conn struct {
 	closeMode uint8       // what to do once out has drained after a close frame
 	headReq   bool        // the HTTP request is HEAD: answers carry no body
 	sseBare   bool        // SSE to an HTTP/1.0 client: no chunked encoding
+	stream    bool        // holds a place in Hub.streams (MaxConnections)
 	out       []byte      // frames queued for the socket
 	outBox    *[]byte     // outPool box of out; nil when out holds no pooled buffer
 	timer     *time.Timer // request timer (HTTP state), then close-wait timer

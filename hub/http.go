@@ -228,11 +228,27 @@ func (c *conn) httpResponse(status int, contentType string, body []byte, extraHe
 
 // atConnectionLimit answers 503 and returns true when accepting this
 // connection as a WebSocket or SSE stream would exceed MaxConnections.
+// Only streams count: sockets that have not sent their request yet and
+// plain HTTP requests (/healthz, /metrics, /publish) do not take a place.
+// An admitted connection holds its place until it closes.
 func (c *conn) atConnectionLimit() bool {
-	if max := c.h.opts.MaxConnections; max > 0 && int(c.h.stats.Connections.Load()) > max {
+	max := c.h.opts.MaxConnections
+	if max <= 0 {
+		return false
+	}
+	if c.h.streams.Add(1) > int64(max) {
+		c.h.streams.Add(-1)
 		c.httpError(http.StatusServiceUnavailable, "connection limit reached")
 		return true
 	}
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.mu.Unlock()
+		c.h.streams.Add(-1)
+		return true
+	}
+	c.stream = true
+	c.mu.Unlock()
 	return false
 }
 

@@ -46,6 +46,10 @@ type Hub struct {
 	conns     map[*conn]struct{}
 	connsPeak int // largest len(conns) since conns was last rebuilt
 
+	// streams counts the WebSocket and SSE connections admitted under
+	// Options.MaxConnections (only maintained when it is set).
+	streams atomic.Int64
+
 	closing atomic.Bool
 	stop    chan struct{}
 	wg      sync.WaitGroup

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -693,6 +694,46 @@ func TestMaxConnectionsRefusesUpgrades(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	// the two admitted clients are unaffected
+	a.sync()
+}
+
+// MaxConnections limits streams: a socket that has not sent its request yet
+// and a plain HTTP request do not take a WebSocket's or SSE stream's place,
+// and a stream that ends gives its place back.
+func TestMaxConnectionsCountsOnlyStreams(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.MaxConnections = 2 })
+	idle, err := net.Dial("tcp", h.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { idle.Close() })
+	require.Eventually(t, func() bool { return h.Stats().Connections.Load() == 1 }, 5*time.Second, 10*time.Millisecond)
+
+	a := dialWS(t, h)
+	a.init()
+	resp, _ := httpGet(t, h, "/healthz", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	sse := "GET /graphql?query=" + url.QueryEscape(topicQuery("x")) + " HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
+	br, second := rawHTTP(t, h, sse)
+	resp, err = http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the idle socket must not take the second stream's place")
+
+	d := ws.Dialer{Protocols: []string{wire.SubprotocolTransportWS}, Timeout: 5 * time.Second}
+	_, _, _, err = d.Dial(t.Context(), "ws://"+h.Addr().String()+"/graphql")
+	var rejected ws.StatusError
+	require.ErrorAs(t, err, &rejected)
+	require.Equal(t, http.StatusServiceUnavailable, int(rejected))
+
+	second.Close()
+	require.Eventually(t, func() bool {
+		c, _, _, err := d.Dial(t.Context(), "ws://"+h.Addr().String()+"/graphql")
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}, 5*time.Second, 20*time.Millisecond, "a closed stream gives its place back")
 	a.sync()
 }
 

@@ -63,7 +63,8 @@ type Options struct {
 	// KeepAlive is the interval of legacy `ka` messages and SSE keep-alive
 	// comments. Zero value means 12 s.
 	KeepAlive time.Duration
-	// MaxConnections refuses upgrades beyond this many connections (HTTP 503).
+	// MaxConnections refuses WebSocket and SSE connections beyond this many
+	// (HTTP 503); plain HTTP requests do not count.
 	// Zero means unlimited.
 	MaxConnections int
 

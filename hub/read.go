@@ -49,6 +49,10 @@ func (c *conn) onClosed(netpoll.Connection) error {
 		return nil
 	}
 	c.state = stateClosed
+	if c.stream {
+		c.stream = false
+		c.h.streams.Add(-1)
+	}
 	subs := c.subs
 	c.subs = nil
 	releaseBuf(c.out, c.outBox) // the writer, if any, holds its own buffer

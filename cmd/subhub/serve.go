@@ -60,7 +60,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.MaxOutboundBytes, "max-outbound-bytes", 1<<20, "bytes queued per connection before a slow client is closed (1008)")
 	fs.DurationVar(&o.WriteTimeout, "write-timeout", 10*time.Second, "time a full socket may stay full before the client is closed")
 	fs.DurationVar(&o.KeepAlive, "keepalive", 12*time.Second, "interval of legacy ka messages and SSE keep-alive comments")
-	fs.IntVar(&o.MaxConnections, "max-connections", 0, "refuse connections beyond this many (0 = unlimited)")
+	fs.IntVar(&o.MaxConnections, "max-connections", 0, "refuse WebSocket and SSE connections beyond this many with 503 (0 = unlimited)")
 	fs.IntVar(&o.PlanCacheSize, "plan-cache-size", 4096, "compiled operations kept in the cache")
 	fs.IntVar(&o.MaxFields, "max-fields", graphql.DefaultMaxFields, "refuse documents that select more fields than this, counting every fragment spread in full")
 	fs.StringVar(&cfg.schemaPath, "schema", "", "GraphQL SDL schema file with @topic directives (empty = built-in pass-through schema)")
