@@ -57,7 +57,6 @@ type conn struct {
 	closeMode uint8       // what to do once out has drained after a close frame
 	headReq   bool        // the HTTP request is HEAD: answers carry no body
 	sseBare   bool        // SSE to an HTTP/1.0 client: no chunked encoding
-	stream    bool        // holds a place in Hub.streams (MaxConnections)
 	out       []byte      // frames queued for the socket
 	outBox    *[]byte     // outPool box of out; nil when out holds no pooled buffer
 	timer     *time.Timer // request timer (HTTP state), then close-wait timer
@@ -74,6 +73,10 @@ type conn struct {
 
 	wmu      sync.Mutex
 	fdClosed bool // set by onClosed under wmu: fd must not be written
+	// stream says the connection holds a place in Hub.streams
+	// (MaxConnections). Guarded by mu; it sits here, in fdClosed's padding,
+	// so that conn stays in the 208-byte size class.
+	stream bool
 }
 
 // sub is one subscription of one connection. Immutable after creation except
