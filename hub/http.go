@@ -21,8 +21,14 @@ import (
 func (c *conn) handleHTTP(b []byte) (int, bool) {
 	// Empty lines before the request line are ignored (RFC 9112 §2.2).
 	skip := 0
-	for skip+1 < len(b) && b[skip] == '\r' && b[skip+1] == '\n' {
-		skip += 2
+	for skip < len(b) {
+		if b[skip] == '\n' {
+			skip++
+		} else if skip+1 < len(b) && b[skip] == '\r' && b[skip+1] == '\n' {
+			skip += 2
+		} else {
+			break
+		}
 	}
 	if skip > 0 {
 		return skip, true

@@ -314,13 +314,22 @@ func (c *conn) failWS(code uint16, reason string) {
 	c.closeWS(code, reason, true)
 }
 
-var crlfcrlf = []byte("\r\n\r\n")
-
-// headerEnd returns the length of the HTTP head at the start of b, or -1.
+// headerEnd returns the length of the HTTP head at the start of b, up to
+// and including its first empty line, or -1. Lines may end in a bare LF
+// (RFC 9112 §2.2), as net/http and gobwas/ws, which parse the head, read
+// them: the head and the body start where both parsers see them.
 func headerEnd(b []byte) int {
-	i := bytes.Index(b, crlfcrlf)
-	if i < 0 {
-		return -1
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+		switch {
+		case i < len(b) && b[i] == '\n':
+			return i + 1
+		case i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n':
+			return i + 2
+		}
 	}
-	return i + 4
 }

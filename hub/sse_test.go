@@ -246,3 +246,39 @@ func TestUpgradeAndHeadChecks(t *testing.T) {
 		require.Equal(t, tc.status, resp.StatusCode, name)
 	}
 }
+
+// Request lines and header lines may end in a bare LF (RFC 9112 §2.2), as
+// net/http and gobwas/ws read them: such a request is answered at once, and
+// its body starts after the first empty line, where those parsers end the
+// head.
+func TestBareLFLineEnds(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.PublishToken = "t" })
+	nc := connectNATS(t, e.ClientURL())
+	sub, err := nc.SubscribeSync("lf")
+	require.NoError(t, err)
+	require.NoError(t, nc.Flush())
+
+	body := `{"topic":"lf","payload":1}`
+	for name, tc := range map[string]struct {
+		req    string
+		status int
+	}{
+		"healthz":             {"GET /healthz HTTP/1.1\nHost: x\n\n", http.StatusOK},
+		"empty LF line first": {"\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", http.StatusOK},
+		"mixed line ends":     {"GET /healthz HTTP/1.1\r\nHost: x\n\r\n", http.StatusOK},
+		"upgrade": {"GET /graphql HTTP/1.1\nHost: x\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Version: 13\n" +
+			"Sec-WebSocket-Protocol: graphql-transport-ws\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\n\n", http.StatusSwitchingProtocols},
+		"publish": {"POST /publish HTTP/1.1\nHost: x\nAuthorization: Bearer t\nContent-Length: " + strconv.Itoa(len(body)) + "\n\n" + body +
+			"\r\n\r\n", http.StatusAccepted},
+	} {
+		br, _ := rawHTTP(t, h, tc.req)
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err, name)
+		require.Equal(t, tc.status, resp.StatusCode, name)
+	}
+	msg, err := sub.NextMsg(5 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "1", string(msg.Data))
+}
