@@ -361,3 +361,28 @@ func TestHTTPPublishOverNATSMaxPayload(t *testing.T) {
 	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 	require.Zero(t, h.Stats().Published.Load())
 }
+
+// The bearer scheme is case-insensitive and may be followed by several
+// spaces (RFC 9110 §11.1, §11.4): clients that write "bearer" are served.
+func TestHTTPPublishBearerScheme(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.PublishToken = "s3cret" })
+	body := `{"topic":"auth","payload":1}`
+	for auth, status := range map[string]int{
+		"Bearer s3cret":  http.StatusAccepted,
+		"bearer s3cret":  http.StatusAccepted,
+		"BEARER  s3cret": http.StatusAccepted,
+		"Bearer":         http.StatusUnauthorized,
+		"Bearers3cret":   http.StatusUnauthorized,
+		"Basic s3cret":   http.StatusUnauthorized,
+		"bearer s3cre":   http.StatusUnauthorized,
+	} {
+		br, _ := rawHTTP(t, h, "POST /publish HTTP/1.1\r\nHost: x\r\nAuthorization: "+auth+"\r\nContent-Length: "+
+			strconv.Itoa(len(body))+"\r\n\r\n"+body)
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		require.Equal(t, status, resp.StatusCode, auth)
+	}
+	require.EqualValues(t, 3, h.Stats().Published.Load())
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -86,8 +85,8 @@ func (c *conn) servePublish(req *http.Request, body []byte) {
 		c.httpResponse(http.StatusMethodNotAllowed, "text/plain; charset=utf-8", []byte("use POST\n"), "Allow: POST\r\n")
 		return
 	}
-	auth := req.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
+	// The scheme is case-insensitive (RFC 9110 §11.1, RFC 6750 §2.1).
+	token, ok := bearerToken(req.Header.Get("Authorization"))
 	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(h.opts.PublishToken)) != 1 {
 		c.httpResponse(http.StatusUnauthorized, "text/plain; charset=utf-8",
 			[]byte("missing or wrong bearer token\n"), "WWW-Authenticate: Bearer\r\n")
