@@ -17,9 +17,11 @@ const sseHead = "HTTP/1.1 200 OK\r\n" +
 
 // sseHead11 ends the head for HTTP/1.1 clients, sseHead10 for HTTP/1.0
 // ones, which must not get a chunked body (RFC 9112 §6.1): theirs ends when
-// the connection closes.
+// the connection closes. Both say "Connection: close": the connection is
+// closed when the stream ends, and a client told keep-alive would reuse it
+// for its next request, which then fails (RFC 9112 §9.6).
 const (
-	sseHead11 = sseHead + "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+	sseHead11 = sseHead + "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
 	sseHead10 = sseHead + "Connection: close\r\n\r\n"
 )
 

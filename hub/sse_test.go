@@ -40,6 +40,9 @@ func TestSSEStream(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "text/event-stream; charset=utf-8", resp.Header.Get("Content-Type"))
 	require.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+	// The connection closes when the stream ends: a client must not keep
+	// it for its next request.
+	require.True(t, resp.Close, "Connection: close")
 	waitNATSSubs(t, e, 1)
 
 	require.NoError(t, nc.Publish("s", []byte(`{"text":"two\nlines"}`)))
