@@ -101,7 +101,7 @@ func (c *conn) route(req *http.Request, head, body []byte) {
 		var buf bytes.Buffer
 		h.syncDrops()
 		h.stats.writePrometheus(&buf)
-		c.httpResponse(http.StatusOK, "text/plain; version=0.0.4", buf.Bytes(), "")
+		c.httpResponse(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", buf.Bytes(), "")
 	case "/publish":
 		c.servePublish(req, body)
 	default:

@@ -602,6 +602,8 @@ func TestHTTPEndpoints(t *testing.T) {
 	resp, body = httpGet(t, h, "/metrics", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, body, "subhub_connections ")
+	// The help texts are UTF-8 ("×"): say so.
+	require.Equal(t, "text/plain; version=0.0.4; charset=utf-8", resp.Header.Get("Content-Type"))
 
 	resp, _ = httpGet(t, h, "/publish", nil)
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, "publishing is off without a token")

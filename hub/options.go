@@ -133,6 +133,14 @@ func (o Options) withDefaults() (Options, error) {
 	if !strings.HasPrefix(o.Path, "/") {
 		return o, fmt.Errorf("%w: path %q must start with /", ErrInvalidOption, o.Path)
 	}
+	if strings.ContainsAny(o.Path, "?# \t\r\n") {
+		// Requests are routed by their path alone: this one never matches.
+		return o, fmt.Errorf("%w: path %q must be a plain path, without query, fragment or white space", ErrInvalidOption, o.Path)
+	}
+	switch o.Path {
+	case "/healthz", "/metrics", "/publish":
+		return o, fmt.Errorf("%w: path %q is one of subhub's own endpoints", ErrInvalidOption, o.Path)
+	}
 	var urls []string
 	for _, u := range o.NATSURLs {
 		for _, p := range strings.Split(u, ",") {

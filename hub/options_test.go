@@ -51,6 +51,20 @@ func TestOptionsSubjectPrefix(t *testing.T) {
 	}
 }
 
+// A path with a query never matched a request (routing is by path alone),
+// and /healthz, /metrics or /publish shadowed that endpoint.
+func TestOptionsPath(t *testing.T) {
+	for _, bad := range []string{"graphql", "/graphql?x=1", "/g#f", "/a b", "/healthz", "/metrics", "/publish"} {
+		_, err := Options{NATSURLs: []string{"nats://127.0.0.1:1"}, Path: bad}.withDefaults()
+		require.ErrorIs(t, err, ErrInvalidOption, "%q", bad)
+		require.ErrorContains(t, err, "path", "%q", bad)
+	}
+	for _, good := range []string{"/graphql", "/", "/api/v1/subscriptions"} {
+		_, err := Options{NATSURLs: []string{"nats://127.0.0.1:1"}, Path: good}.withDefaults()
+		require.NoError(t, err, "%q", good)
+	}
+}
+
 func TestNetpollLogLevels(t *testing.T) {
 	var buf bytes.Buffer
 	w := netpollLog{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
