@@ -193,11 +193,17 @@ wait:
 		case <-tick.C:
 		}
 	}
+	// Closed outside connsMu: Close runs the connection's close callback
+	// (onClosed), which takes connsMu to remove it.
 	h.connsMu.Lock()
+	conns = conns[:0]
 	for c := range h.conns {
-		c.nc.Close()
+		conns = append(conns, c)
 	}
 	h.connsMu.Unlock()
+	for _, c := range conns {
+		c.nc.Close()
+	}
 	if h.el != nil {
 		sctx, cancel := context.WithTimeout(ctx, time.Second)
 		_ = h.el.Shutdown(sctx)

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -621,6 +622,34 @@ func TestShutdownClosesClientsWithGoingAway(t *testing.T) {
 	require.Equal(t, uint16(1001), code)
 	c.sendFrame(ws.OpClose, true, ws.NewCloseFrameBody(1001, ""))
 	require.NoError(t, <-done)
+}
+
+// A client still connected when the shutdown's context ends (it never
+// answers the close frame) is closed, and Shutdown returns: closing it runs
+// its close callback, which must not wait for a lock Shutdown holds.
+func TestShutdownReturnsWithClientLeftAfterGrace(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	c := dialWS(t, h)
+	c.init()
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- h.Shutdown(ctx) }()
+	code, _ := c.expectClose()
+	require.Equal(t, uint16(1001), code)
+	// No close frame back: the connection outlives the context.
+	require.Eventually(t, func() bool {
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+			return true
+		default:
+			return false
+		}
+	}, 5*time.Second, 10*time.Millisecond, "Shutdown did not return")
+	require.Zero(t, h.Stats().Connections.Load())
 }
 
 // With a linger, a subject's NATS subscription survives quick
