@@ -779,3 +779,49 @@ func TestSilentConnectionTimesOut(t *testing.T) {
 	require.Equal(t, http.StatusRequestTimeout, resp.StatusCode)
 	require.Eventually(t, func() bool { return h.Stats().Connections.Load() == 0 }, 5*time.Second, 10*time.Millisecond)
 }
+
+// One connection cannot make the server hold without bound: at most
+// --max-subscriptions active subscriptions (more get an error and the
+// connection stays usable; a completed one frees its place), and ids of at
+// most MaxIDBytes (the id is kept and echoed in every frame).
+func TestSubscriptionLimitsPerConnection(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.MaxSubscriptions = 3 })
+	c := dialWS(t, h)
+	c.init()
+	for i := range 3 {
+		c.subscribe(fmt.Sprint(i), topicQuery(fmt.Sprintf("lim.%d", i)))
+	}
+	c.subscribe("3", topicQuery("lim.3"))
+	m := c.next()
+	require.Equal(t, "error", m["type"], "message %v", m)
+	require.Equal(t, "3", m["id"])
+	require.Equal(t, []any{map[string]any{"message": "Too many subscriptions on this connection: at most 3 may be active at once"}}, m["payload"])
+	require.Equal(t, int64(1), h.Stats().SubscriptionsRefused.Load())
+
+	c.send(`{"type":"complete","id":"0"}`)
+	c.subscribe("3", topicQuery("lim.3"))
+	c.sync()
+	require.Equal(t, int64(3), h.Stats().Subscriptions.Load())
+	waitNATSSubs(t, e, 3)
+
+	long := strings.Repeat("x", MaxIDBytes+1)
+	c.subscribe(strings.Repeat("y", MaxIDBytes), topicQuery("lim.ok")) // at the limit: only the count refuses it
+	m = c.next()
+	require.Equal(t, "error", m["type"], "message %v", m)
+
+	legacy := dialWS(t, h, wire.SubprotocolLegacy)
+	legacy.send(`{"type":"connection_init"}`)
+	require.Equal(t, "connection_ack", legacy.next()["type"])
+	require.Equal(t, "ka", legacy.next()["type"])
+	legacy.sendJSON(map[string]any{"type": "start", "id": long, "payload": map[string]any{"query": topicQuery("lim.long")}})
+	m = legacy.next()
+	require.Equal(t, "connection_error", m["type"], "message %v", m)
+	require.Equal(t, int64(3), h.Stats().Subscriptions.Load(), "nothing was subscribed with the long id")
+
+	c.subscribe(long, topicQuery("lim.long"))
+	code, reason := c.expectClose()
+	require.Equal(t, uint16(4400), code)
+	require.Equal(t, fmt.Sprintf("Subscription id longer than %d bytes", MaxIDBytes), reason)
+}

@@ -79,6 +79,10 @@ type Options struct {
 	// frame: a larger result could never be queued, so the subscriber gets
 	// an error in its place.
 	MaxFields int
+	// MaxSubscriptions bounds the active subscriptions of one WebSocket
+	// connection; a subscribe beyond it gets an error for that operation and
+	// the connection stays open. Zero value means 1000.
+	MaxSubscriptions int
 	// Serializer and Envelope select the NATS message format
 	// (defaults: JSON, raw).
 	Serializer wire.Serializer
@@ -115,6 +119,7 @@ const (
 	defaultWriteTimeout    = 10 * time.Second
 	defaultKeepAlive       = 12 * time.Second
 	defaultPlanCacheSize   = 4096
+	defaultMaxSubs         = 1000
 	maxLinger              = time.Second
 )
 
@@ -214,6 +219,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Schema == nil {
 		o.Schema = graphql.DefaultSchema()
+	}
+	if o.MaxSubscriptions == 0 {
+		o.MaxSubscriptions = defaultMaxSubs
+	}
+	if o.MaxSubscriptions < 0 {
+		return o, fmt.Errorf("%w: max-subscriptions %d must be positive", ErrInvalidOption, o.MaxSubscriptions)
 	}
 	if o.MaxFields == 0 {
 		o.MaxFields = graphql.DefaultMaxFields

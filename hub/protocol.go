@@ -2,6 +2,7 @@ package hub
 
 import (
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -132,15 +133,38 @@ func protocolReason(err error) string {
 	return "Invalid message received"
 }
 
+// MaxIDBytes is the longest operation id a client may use. Clients use
+// UUIDs or counters; the id is kept per subscription and echoed in every
+// frame.
+const MaxIDBytes = 256
+
 // startSub compiles the operation and registers the subscription. Errors go
 // back as the protocol's error message; the connection stays open.
 func (c *conn) startSub(m *wire.ClientMessage) {
+	if len(m.ID) > MaxIDBytes {
+		// The id is kept and echoed in every frame: a client must not make
+		// the server hold arbitrary bytes per subscription.
+		if c.proto == wire.ProtoTransportWS {
+			c.failWS(4400, "Subscription id longer than "+strconv.Itoa(MaxIDBytes)+" bytes")
+			return
+		}
+		c.sendMessage(func(b []byte) []byte {
+			return wire.AppendConnectionError(b, "operation id longer than "+strconv.Itoa(MaxIDBytes)+" bytes")
+		})
+		return
+	}
 	id := string(m.ID)
 	c.mu.Lock()
 	exists := c.findSubLocked(id) >= 0
+	n := len(c.subs)
 	c.mu.Unlock()
 	if exists {
 		c.failWS(4409, "Subscriber for "+id+" already exists")
+		return
+	}
+	if max := c.h.opts.MaxSubscriptions; n >= max {
+		c.h.stats.SubscriptionsRefused.Add(1)
+		c.sendOperationErrors(m.ID, graphql.Errors{{Message: "Too many subscriptions on this connection: at most " + strconv.Itoa(max) + " may be active at once"}})
 		return
 	}
 	req := graphql.Request{Query: string(m.Query), OperationName: string(m.OperationName)}

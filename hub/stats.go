@@ -11,23 +11,24 @@ import (
 // Stats are the hub's counters, readable at any time (Hub.Stats) and served
 // in Prometheus text format at GET /metrics.
 type Stats struct {
-	Connections       atomic.Int64 // open client connections (WebSocket and SSE)
-	Subscriptions     atomic.Int64 // active subscriptions
-	NATSSubscriptions atomic.Int64 // upstream NATS subscriptions (one per subject)
-	Messages          atomic.Int64 // NATS messages received
-	Deliveries        atomic.Int64 // frames queued to subscribers
-	InvalidMessages   atomic.Int64 // NATS messages dropped as undecodable
-	Completions       atomic.Int64 // topics completed by publishers
-	SlowClosed        atomic.Int64 // connections closed for exceeding the outbound bound
-	PacedFlushes      atomic.Int64 // large fan-out flushes held back by Options.Coalesce
-	UpstreamErrors    atomic.Int64 // NATS subscribe failures
-	NATSDropped       atomic.Int64 // messages NATS dropped because a fan-out loop fell behind
-	Published         atomic.Int64 // messages accepted by POST /publish
-	OversizedResults  atomic.Int64 // results replaced by an error for exceeding the result limit
-	FloodClosed       atomic.Int64 // connections closed for sending faster than they are served
-	AuthFailures      atomic.Int64 // connections refused for a missing or invalid token
-	AuthExpired       atomic.Int64 // connections ended because their token expired
-	Forbidden         atomic.Int64 // subscriptions refused by the token's subjects claim
+	Connections          atomic.Int64 // open client connections (WebSocket and SSE)
+	Subscriptions        atomic.Int64 // active subscriptions
+	NATSSubscriptions    atomic.Int64 // upstream NATS subscriptions (one per subject)
+	Messages             atomic.Int64 // NATS messages received
+	Deliveries           atomic.Int64 // frames queued to subscribers
+	InvalidMessages      atomic.Int64 // NATS messages dropped as undecodable
+	Completions          atomic.Int64 // topics completed by publishers
+	SlowClosed           atomic.Int64 // connections closed for exceeding the outbound bound
+	PacedFlushes         atomic.Int64 // large fan-out flushes held back by Options.Coalesce
+	UpstreamErrors       atomic.Int64 // NATS subscribe failures
+	NATSDropped          atomic.Int64 // messages NATS dropped because a fan-out loop fell behind
+	Published            atomic.Int64 // messages accepted by POST /publish
+	OversizedResults     atomic.Int64 // results replaced by an error for exceeding the result limit
+	FloodClosed          atomic.Int64 // connections closed for sending faster than they are served
+	AuthFailures         atomic.Int64 // connections refused for a missing or invalid token
+	AuthExpired          atomic.Int64 // connections ended because their token expired
+	Forbidden            atomic.Int64 // subscriptions refused by the token's subjects claim
+	SubscriptionsRefused atomic.Int64 // subscribes refused beyond Options.MaxSubscriptions
 	// Fanout is how long each flush of a fan-out loop took: from its start
 	// to the last write of its connections, on the loop itself or over the
 	// writer pool (a --coalesce wait before it is not included; a socket
@@ -61,6 +62,7 @@ func (s *Stats) writePrometheus(w io.Writer) {
 	line("oversized_results_total", "Event results replaced by an error because they exceeded the result limit (--max-outbound-bytes less 1 KiB).", s.OversizedResults.Load(), "counter")
 	line("auth_failures_total", "Connections refused for a missing or invalid token (WebSocket 4403 or connection_error, SSE 401).", s.AuthFailures.Load(), "counter")
 	line("auth_expired_total", "Connections ended because their token expired.", s.AuthExpired.Load(), "counter")
+	line("subscriptions_refused_total", "Subscribes refused because their connection had --max-subscriptions active.", s.SubscriptionsRefused.Load(), "counter")
 	line("forbidden_subscriptions_total", "Subscriptions refused because the token's subjects claim does not allow their topic.", s.Forbidden.Load(), "counter")
 	s.Fanout.writePrometheus(w, "fanout", "Time to write one fan-out flush, from its start to the last connection's write.")
 	writeRuntimeMetrics(w)

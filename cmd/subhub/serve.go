@@ -62,6 +62,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.KeepAlive, "keepalive", 12*time.Second, "interval of legacy ka messages and SSE keep-alive comments")
 	fs.IntVar(&o.MaxConnections, "max-connections", 0, "refuse WebSocket and SSE connections beyond this many with 503 (0 = unlimited)")
 	fs.IntVar(&o.PlanCacheSize, "plan-cache-size", 4096, "compiled operations kept in the cache")
+	fs.IntVar(&o.MaxSubscriptions, "max-subscriptions", 1000, "most active subscriptions on one WebSocket connection; more get an error")
 	fs.IntVar(&o.MaxFields, "max-fields", graphql.DefaultMaxFields, "refuse documents that select more fields than this, counting every fragment spread in full")
 	fs.StringVar(&cfg.schemaPath, "schema", "", "GraphQL SDL schema file with @topic directives (empty = built-in pass-through schema)")
 	fs.StringVar(&o.SubjectPrefix, "subject-prefix", "", "prefix prepended to every NATS subject as PREFIX.subject")
@@ -118,7 +119,8 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", cfg.logLevel)
 	}
 	for name, v := range map[string]int{"nats-pool": cfg.opts.NATSPool, "max-message-bytes": cfg.opts.MaxMessageBytes,
-		"max-outbound-bytes": cfg.opts.MaxOutboundBytes, "plan-cache-size": cfg.opts.PlanCacheSize, "max-fields": cfg.opts.MaxFields} {
+		"max-outbound-bytes": cfg.opts.MaxOutboundBytes, "plan-cache-size": cfg.opts.PlanCacheSize, "max-fields": cfg.opts.MaxFields,
+		"max-subscriptions": cfg.opts.MaxSubscriptions} {
 		if v <= 0 {
 			return nil, fmt.Errorf("--%s must be positive, got %d", name, v)
 		}
