@@ -77,6 +77,10 @@ type conn struct {
 	// (MaxConnections). Guarded by mu; it sits here, in fdClosed's padding,
 	// so that conn stays in the 208-byte size class.
 	stream bool
+	// cors selects the CORS header lines of the answers to the request
+	// (originPolicy.heads; corsNone for none). Set with the request like
+	// headReq and guarded by mu; it sits in fdClosed's padding too.
+	cors uint16
 }
 
 // sub is one subscription of one connection. Immutable after creation except

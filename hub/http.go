@@ -47,6 +47,18 @@ func (c *conn) handleHTTP(b []byte) (int, bool) {
 		c.httpError(http.StatusBadRequest, "malformed HTTP request")
 		return len(b), true
 	}
+	// Answers from the endpoint, errors included, carry the CORS headers
+	// for the request's Origin, so that a page can read why it failed.
+	cors := corsNone
+	if req.URL.Path == c.h.opts.Path {
+		cors, _ = c.h.opts.origins.match(req.Header)
+	}
+	if cors != corsNone || req.Method == http.MethodHead {
+		c.mu.Lock()
+		c.cors = cors
+		c.headReq = req.Method == http.MethodHead
+		c.mu.Unlock()
+	}
 	if len(req.TransferEncoding) > 0 {
 		c.httpError(http.StatusLengthRequired, "chunked request bodies are not supported; send Content-Length")
 		return len(b), true
@@ -68,11 +80,6 @@ func (c *conn) handleHTTP(b []byte) (int, bool) {
 			return 0, false
 		}
 	}
-	if req.Method == http.MethodHead {
-		c.mu.Lock()
-		c.headReq = true
-		c.mu.Unlock()
-	}
 	c.route(req, b[:end], b[end:end+n])
 	return end + n, true
 }
@@ -81,7 +88,13 @@ func (c *conn) route(req *http.Request, head, body []byte) {
 	h := c.h
 	switch req.URL.Path {
 	case h.opts.Path:
+		if _, ok := h.opts.origins.match(req.Header); !ok {
+			c.refuseOrigin(req)
+			return
+		}
 		switch {
+		case req.Method == http.MethodOptions:
+			c.serveOptions(req)
 		case isWebSocketUpgrade(req):
 			c.upgrade(req, head)
 		case acceptsEventStream(req):
@@ -208,21 +221,26 @@ func validWebSocketKey(k string) bool {
 	return err == nil && len(b) == 16
 }
 
-// httpResponse writes a complete response and closes the connection.
+// httpResponse writes a complete response and closes the connection. A
+// 204 has neither content nor Content-Type and Content-Length (RFC 9110
+// §8.6). The request's CORS headers (conn.cors) are added.
 func (c *conn) httpResponse(status int, contentType string, body []byte, extraHeaders string) {
 	var b []byte
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
 	b = append(b, http.StatusText(status)...)
-	b = append(b, "\r\nContent-Type: "...)
-	b = append(b, contentType...)
-	b = append(b, "\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(len(body)), 10)
+	if status != http.StatusNoContent {
+		b = append(b, "\r\nContent-Type: "...)
+		b = append(b, contentType...)
+		b = append(b, "\r\nContent-Length: "...)
+		b = strconv.AppendInt(b, int64(len(body)), 10)
+	}
 	b = append(b, "\r\nConnection: close\r\n"...)
 	b = append(b, extraHeaders...)
-	b = append(b, "\r\n"...)
 	c.mu.Lock()
+	b = append(b, c.h.opts.origins.headers(c.cors)...)
+	b = append(b, "\r\n"...)
 	if !c.headReq {
 		// A HEAD answer has the headers of the GET answer, no content
 		// (RFC 9110 §9.3.2).

@@ -105,6 +105,21 @@ type Options struct {
 	// verifier is JWT's verifier, built by withDefaults; nil when disabled.
 	verifier *auth.Verifier
 
+	// AllowedOrigins lists the origins (scheme://host[:port], as browsers
+	// send them in Origin; an element may hold several, comma-separated)
+	// whose pages may use the GraphQL endpoint, or is "*" alone for every
+	// origin (see ParseAllowedOrigins). Empty (the zero value) means no CORS
+	// headers and WebSocket upgrades from any origin, as for servers that
+	// only non-browser and same-origin clients reach. Otherwise the
+	// endpoint's answers carry CORS headers for an allowed Origin
+	// (credentials allowed, except with "*"), preflights are answered, and
+	// WebSocket upgrades and SSE requests with another Origin get 403. A
+	// request without Origin is always served. /publish, /healthz and
+	// /metrics are server-to-server and never carry CORS headers.
+	AllowedOrigins []string
+	// origins is AllowedOrigins compiled by withDefaults; nil when empty.
+	origins *originPolicy
+
 	// Logger receives the hub's logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -252,6 +267,11 @@ func (o Options) withDefaults() (Options, error) {
 	case o.JWT.Issuer != "" || o.JWT.Audience != "":
 		return o, fmt.Errorf("%w: jwt-issuer and jwt-audience need jwt-secret or jwt-public-key", ErrInvalidOption)
 	}
+	origins, err := newOriginPolicy(o.AllowedOrigins)
+	if err != nil {
+		return o, fmt.Errorf("%w: allowed-origins: %w", ErrInvalidOption, err)
+	}
+	o.origins = origins
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

@@ -15,14 +15,15 @@ const sseHead = "HTTP/1.1 200 OK\r\n" +
 	"Cache-Control: no-cache\r\n" +
 	"X-Accel-Buffering: no\r\n"
 
-// sseHead11 ends the head for HTTP/1.1 clients, sseHead10 for HTTP/1.0
+// sseHead11 starts the head for HTTP/1.1 clients, sseHead10 for HTTP/1.0
 // ones, which must not get a chunked body (RFC 9112 §6.1): theirs ends when
 // the connection closes. Both say "Connection: close": the connection is
 // closed when the stream ends, and a client told keep-alive would reuse it
-// for its next request, which then fails (RFC 9112 §9.6).
+// for its next request, which then fails (RFC 9112 §9.6). The CORS header
+// lines (conn.cors) and the empty line that ends the head follow them.
 const (
-	sseHead11 = sseHead + "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
-	sseHead10 = sseHead + "Connection: close\r\n\r\n"
+	sseHead11 = sseHead + "Connection: close\r\nTransfer-Encoding: chunked\r\n"
+	sseHead10 = sseHead + "Connection: close\r\n"
 )
 
 // startSSE serves one subscription as text/event-stream (GraphQL over SSE,
@@ -88,6 +89,8 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 	} else {
 		c.out = append(c.out, sseHead11...)
 	}
+	c.out = append(c.out, c.h.opts.origins.headers(c.cors)...)
+	c.out = append(c.out, "\r\n"...)
 	c.mu.Unlock()
 
 	op, errs := c.h.cache.Compile(greq)

@@ -29,6 +29,7 @@ type Stats struct {
 	AuthExpired          atomic.Int64 // connections ended because their token expired
 	Forbidden            atomic.Int64 // subscriptions refused by the token's subjects claim
 	SubscriptionsRefused atomic.Int64 // subscribes refused beyond Options.MaxSubscriptions
+	OriginRefused        atomic.Int64 // endpoint requests refused with 403 for their Origin
 	// Fanout is how long each flush of a fan-out loop took: from its start
 	// to the last write of its connections, on the loop itself or over the
 	// writer pool (a --coalesce wait before it is not included; a socket
@@ -64,6 +65,7 @@ func (s *Stats) writePrometheus(w io.Writer) {
 	line("auth_expired_total", "Connections ended because their token expired.", s.AuthExpired.Load(), "counter")
 	line("subscriptions_refused_total", "Subscribes refused because their connection had --max-subscriptions active.", s.SubscriptionsRefused.Load(), "counter")
 	line("forbidden_subscriptions_total", "Subscriptions refused because the token's subjects claim does not allow their topic.", s.Forbidden.Load(), "counter")
+	line("origin_refused_total", "Requests to the GraphQL endpoint refused with 403 for their Origin (not in --allowed-origins): WebSocket upgrades, SSE requests and CORS preflights.", s.OriginRefused.Load(), "counter")
 	s.Fanout.writePrometheus(w, "fanout", "Time to write one fan-out flush, from its start to the last connection's write.")
 	writeRuntimeMetrics(w)
 }
