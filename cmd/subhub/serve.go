@@ -37,6 +37,7 @@ type serveConfig struct {
 	pprofListen   string
 	jwtSecret     string
 	jwtPublicKey  string
+	origins       string
 }
 
 // newServeFlags declares every serve flag; each can also be set through
@@ -74,6 +75,8 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.jwtPublicKey, "jwt-public-key", "", "enables client authentication: PEM file with the RSA, ECDSA or Ed25519 public key that verifies client JWTs")
 	fs.StringVar(&o.JWT.Issuer, "jwt-issuer", "", "with --jwt-secret or --jwt-public-key: the iss that client tokens must have")
 	fs.StringVar(&o.JWT.Audience, "jwt-audience", "", "with --jwt-secret or --jwt-public-key: the aud that client tokens must include")
+	fs.StringVar(&cfg.origins, "allowed-origins", "", "comma-separated origins (scheme://host[:port]) whose pages may use the GraphQL endpoint across origins, or *; "+
+		"others get 403 for WebSocket and SSE. Empty: no CORS, WebSocket upgrades from any origin (set it in production)")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&cfg.pprofListen, "pprof-listen", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty disables")
 	fs.DurationVar(&cfg.shutdownGrace, "shutdown-grace", 10*time.Second, "time clients get to disconnect on SIGINT/SIGTERM")
@@ -136,6 +139,9 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 	}
 	if c := cfg.opts.Coalesce; c < 0 || c > hub.MaxCoalesce {
 		return nil, fmt.Errorf("--coalesce must be between 0 and %s, got %s", hub.MaxCoalesce, c)
+	}
+	if cfg.opts.AllowedOrigins, err = hub.ParseAllowedOrigins(cfg.origins); err != nil {
+		return nil, fmt.Errorf("--allowed-origins: %v", err)
 	}
 	if err := cfg.loadJWT(); err != nil {
 		return nil, err

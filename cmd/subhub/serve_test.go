@@ -71,6 +71,37 @@ func TestParseServeRejectsBadValues(t *testing.T) {
 	}
 }
 
+func TestParseServeAllowedOrigins(t *testing.T) {
+	cfg, err := parseServe(nil, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.Empty(t, cfg.opts.AllowedOrigins, "no CORS by default")
+
+	cfg, err = parseServe(nil, env(map[string]string{"SUBHUB_ALLOWED_ORIGINS": "https://App.example.com, http://localhost:3000"}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://app.example.com", "http://localhost:3000"}, cfg.opts.AllowedOrigins)
+
+	cfg, err = parseServe([]string{"--allowed-origins", "*"}, env(map[string]string{"SUBHUB_ALLOWED_ORIGINS": "https://a.example"}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []string{"*"}, cfg.opts.AllowedOrigins, "the flag wins over the environment")
+
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--allowed-origins", "https://app.example.com/"}, nil, `--allowed-origins: "https://app.example.com/" has more than an origin`},
+		{[]string{"--allowed-origins", "app.example.com"}, nil, `--allowed-origins: "app.example.com" is not an origin: want scheme://host[:port]`},
+		{[]string{"--allowed-origins", "*,https://a.example"}, nil, `--allowed-origins: "*" allows every origin and cannot be combined with a list`},
+		{nil, map[string]string{"SUBHUB_ALLOWED_ORIGINS": "https://*.example.com"}, "--allowed-origins: \"https://*.example.com\": wildcards are not supported"},
+	} {
+		_, err := parseServe(tc.args, env(tc.env), io.Discard)
+		require.Error(t, err, "%v %v", tc.args, tc.env)
+		require.Contains(t, err.Error(), tc.want)
+		require.NotContains(t, err.Error(), "\n", "one line")
+	}
+	require.Equal(t, 2, run(t.Context(), []string{"serve", "--allowed-origins", "https://a.example/path"}))
+}
+
 func TestRunUnknownCommand(t *testing.T) {
 	require.Equal(t, 2, run(t.Context(), []string{"frobnicate"}))
 	require.Equal(t, 2, run(t.Context(), []string{"serve", "--shards", "-1"}))
