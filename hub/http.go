@@ -99,6 +99,12 @@ func (c *conn) route(req *http.Request, head, body []byte) {
 			c.upgrade(req, head)
 		case acceptsEventStream(req):
 			c.startSSE(req, body)
+		case req.Method != http.MethodGet && req.Method != http.MethodPost && req.Method != http.MethodHead:
+			// graphql-sse's single connection mode reserves a stream with
+			// PUT (and DELETE ends one): say what is served instead.
+			c.httpResponse(http.StatusMethodNotAllowed, "text/plain; charset=utf-8",
+				[]byte("subhub serves GraphQL over SSE in distinct connections mode only (GET or POST with Accept: text/event-stream; graphql-sse's default), and WebSocket; single connection mode is not supported\n"),
+				"Allow: GET, POST, OPTIONS\r\n")
 		default:
 			c.httpResponse(http.StatusUpgradeRequired, "text/plain; charset=utf-8",
 				[]byte("subhub serves GraphQL subscriptions: connect with WebSocket (subprotocol graphql-transport-ws or graphql-ws) or request Accept: text/event-stream\n"),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -596,6 +597,18 @@ func TestHTTPEndpoints(t *testing.T) {
 	resp, body = httpGet(t, h, "/graphql", nil)
 	require.Equal(t, http.StatusUpgradeRequired, resp.StatusCode)
 	require.Contains(t, body, "WebSocket")
+
+	// graphql-sse's single connection mode reserves a stream with PUT: it
+	// gets a clear 405, not a 426 that its client shows without a reason.
+	req, err := http.NewRequest(http.MethodPut, "http://"+h.Addr().String()+"/graphql", nil)
+	require.NoError(t, err)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	require.Equal(t, "GET, POST, OPTIONS", resp.Header.Get("Allow"))
+	require.Contains(t, string(b), "single connection mode is not supported")
 
 	resp, _ = httpGet(t, h, "/nope", nil)
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
