@@ -2,7 +2,6 @@ package hub
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
@@ -31,25 +29,6 @@ func token(t testing.TB, claims jwt.MapClaims) string {
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(testSecret)
 	require.NoError(t, err)
 	return s
-}
-
-// dialWSHeader dials like dialWS with extra upgrade request headers.
-func dialWSHeader(t testing.TB, h *Hub, hdr http.Header, protocols ...string) *wsClient {
-	t.Helper()
-	if protocols == nil {
-		protocols = []string{wire.SubprotocolTransportWS}
-	}
-	d := ws.Dialer{Protocols: protocols, Timeout: 5 * time.Second, Header: ws.HandshakeHeaderHTTP(hdr)}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, br, hs, err := d.Dial(ctx, "ws://"+h.Addr().String()+"/graphql")
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	c := &wsClient{t: t, conn: conn, r: conn, Protocol: hs.Protocol}
-	if br != nil {
-		c.r = br
-	}
-	return c
 }
 
 func (c *wsClient) initWith(payload map[string]any) {

@@ -70,10 +70,16 @@ type wsClient struct {
 
 func dialWS(t testing.TB, h *Hub, protocols ...string) *wsClient {
 	t.Helper()
+	return dialWSHeader(t, h, nil, protocols...)
+}
+
+// dialWSHeader dials like dialWS with extra upgrade request headers.
+func dialWSHeader(t testing.TB, h *Hub, hdr http.Header, protocols ...string) *wsClient {
+	t.Helper()
 	if protocols == nil {
 		protocols = []string{wire.SubprotocolTransportWS}
 	}
-	d := ws.Dialer{Protocols: protocols, Timeout: 5 * time.Second}
+	d := ws.Dialer{Protocols: protocols, Timeout: 5 * time.Second, Header: ws.HandshakeHeaderHTTP(hdr)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, br, hs, err := d.Dial(ctx, "ws://"+h.Addr().String()+"/graphql")
