@@ -274,13 +274,7 @@ func (c *conn) endSub(s *sub, errs graphql.Errors) {
 		*bp = body
 		scratchPool.Put(bp)
 	case stateSSE:
-		if errs != nil {
-			c.out = c.appendSSEEvent(c.out, "next", appendErrorsResult(nil, errs))
-		}
-		c.out = c.appendSSEEvent(c.out, "complete", nil)
-		c.out = c.appendSSEEnd(c.out)
-		c.state = stateClosing
-		c.closeMode = closeNow
+		c.endSSELocked(errs)
 	}
 	c.mu.Unlock()
 	c.flush()

@@ -124,16 +124,24 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 // endSSEWithErrors answers a request error on the accepted stream: as
 // graphql-sse does, a `next` with the errors, then `complete`.
 func (c *conn) endSSEWithErrors(errs graphql.Errors) {
-	res := appendErrorsResult(nil, errs)
 	c.mu.Lock()
 	c.outLocked()
-	c.out = c.appendSSEEvent(c.out, "next", res)
+	c.endSSELocked(errs)
+	c.mu.Unlock()
+	c.flush()
+}
+
+// endSSELocked queues the end of an SSE stream: a `next` with errs unless
+// they are nil, `complete`, the end of the body; the connection closes once
+// it is written. c.mu must be held and c.out be ready (outLocked).
+func (c *conn) endSSELocked(errs graphql.Errors) {
+	if errs != nil {
+		c.out = c.appendSSEEvent(c.out, "next", appendErrorsResult(nil, errs))
+	}
 	c.out = c.appendSSEEvent(c.out, "complete", nil)
 	c.out = c.appendSSEEnd(c.out)
 	c.state = stateClosing
 	c.closeMode = closeNow
-	c.mu.Unlock()
-	c.flush()
 }
 
 // sseCredential authenticates an SSE request by its Authorization: Bearer
