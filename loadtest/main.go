@@ -12,8 +12,8 @@ import (
 )
 
 // Main runs the load tool with command-line args and returns the exit
-// status: 0 on success, 1 when the run failed or an SLO gate was violated,
-// 2 for bad arguments.
+// status: 0 on success, 1 when the run failed (no connection came up, say)
+// or an SLO gate was violated, 2 for bad arguments.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := ParseFlags(args)
 	if errors.Is(err, ErrHelp) {
@@ -63,6 +63,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if res.Interrupted {
 		fmt.Fprintln(stderr, "subhub loadtest: interrupted, the report is partial")
+		return 1
+	}
+	if res.ConnectionsEstablished == 0 {
+		fmt.Fprintf(stderr, "subhub loadtest: no connection was established (%d asked, see connect errors)\n", res.Connections)
 		return 1
 	}
 	if failed := res.Check(cfg); len(failed) > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -239,4 +240,33 @@ func TestWorkersMerge(t *testing.T) {
 		recv += p.Received
 	}
 	require.Positive(t, recv, "per-second series merges the workers' progress")
+}
+
+// A run that measured nothing is not a success: with every connection
+// refused it exits 1, and a loss or latency gate fails when no message was
+// accepted for delivery (every publish rejected) instead of passing on a
+// loss ratio of 0 of 0.
+func TestMainFailsWhenNothingMeasured(t *testing.T) {
+	natsURL := startNATS(t)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedURL := "ws://" + closed.Addr().String() + "/graphql"
+	require.NoError(t, closed.Close())
+
+	code, out, errOut := runMain(t, baseArgs(closedURL, natsURL)...)
+	require.Equal(t, 1, code, errOut)
+	require.Contains(t, out, "connect ECONNREFUSED: 3")
+	require.Contains(t, errOut, "subhub loadtest: no connection was established (3 asked, see connect errors)\n")
+
+	fs := startFake(t, natsURL, faults{})
+	endpoint := publishEndpoint(t, natsURL, "secret")
+	args := append(baseArgs(fs.url, natsURL), "--publish", "http", "--publish-url", endpoint, "--publish-token", "wrong")
+	for _, gate := range [][]string{{"--max-loss", "0"}, {"--max-p99", "30s"}} {
+		code, out, errOut = runMain(t, append(args, gate...)...)
+		require.Equal(t, 1, code, errOut)
+		require.Contains(t, out, "published            0 (200 errors)")
+		require.Contains(t, errOut, "subhub loadtest: SLO failed: nothing measured: no delivery expected (3 of 3 connections established, 6 subscriptions, 0 published, 200 publish errors)\n")
+	}
+	code, _, errOut = runMain(t, args...)
+	require.Equal(t, 0, code, "without gates, rejected publishes are only counted: %s", errOut)
 }

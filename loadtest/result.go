@@ -236,8 +236,15 @@ func (r *Result) clientCPUText() string {
 }
 
 // Check returns one message per violated SLO gate of cfg; nil means pass.
+// A loss or latency gate fails a publishing run that expected no delivery
+// at all (no connection came up, or no message was accepted): such a run
+// measured nothing, so it cannot pass them.
 func (r *Result) Check(cfg Config) []string {
 	var out []string
+	if (cfg.MaxLoss >= 0 || cfg.MaxP99 > 0) && cfg.Rate > 0 && r.Expected == 0 {
+		out = append(out, fmt.Sprintf("nothing measured: no delivery expected (%d of %d connections established, %d subscriptions, %d published, %d publish errors)",
+			r.ConnectionsEstablished, r.Connections, r.Subscriptions, r.Published, r.PublishErrors))
+	}
 	if cfg.MaxLoss >= 0 && r.LossRatio > cfg.MaxLoss {
 		out = append(out, fmt.Sprintf("--max-loss %g: loss ratio %.6f (%d of %d lost)", cfg.MaxLoss, r.LossRatio, r.Lost, r.Expected))
 	}
