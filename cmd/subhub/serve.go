@@ -81,7 +81,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.pprofListen, "pprof-listen", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty disables")
 	fs.DurationVar(&cfg.shutdownGrace, "shutdown-grace", 10*time.Second, "time clients get to disconnect on SIGINT/SIGTERM")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: subhub [serve] [flags]\n\nEvery flag can also be set as SUBHUB_<FLAG> in the environment (e.g. SUBHUB_NATS_URL); flags win.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: subhub [serve] [flags]\n\nEvery flag can also be set as SUBHUB_<FLAG> in the environment (e.g. SUBHUB_NATS_URL); flags win.\n\n")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -103,7 +103,14 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 	if envErr != nil {
 		return nil, envErr
 	}
+	// A bad flag is reported in one line by serve, not followed by the usage:
+	// only --help prints it.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fs.Usage()
+		}
 		return nil, err
 	}
 	if fs.NArg() > 0 {

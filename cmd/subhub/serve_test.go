@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,4 +164,22 @@ func TestParseServeJWT(t *testing.T) {
 	}
 	require.Equal(t, 2, run(t.Context(), []string{"serve", "--jwt-secret", "short"}))
 	require.Equal(t, 2, run(t.Context(), []string{"serve", "--jwt-public-key", badPEM}))
+}
+
+// A flag that does not parse gets the same one-line reason as a value out of
+// range (README: "Invalid values exit with status 2 and a one-line
+// reason"); only --help prints the flag list.
+func TestParseServeReportsParseErrorsInOneLine(t *testing.T) {
+	for _, args := range [][]string{{"--shards", "abc"}, {"--request-timeout", "1"}, {"--nope"}} {
+		var out strings.Builder
+		_, err := parseServe(args, env(nil), &out)
+		require.Error(t, err, "%v", args)
+		require.Empty(t, out.String(), "%v", args)
+		require.NotContains(t, err.Error(), "\n")
+	}
+	var out strings.Builder
+	_, err := parseServe([]string{"--help"}, env(nil), &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	require.Contains(t, out.String(), "usage: subhub [serve] [flags]")
+	require.Contains(t, out.String(), "-embedded-nats-listen string")
 }
