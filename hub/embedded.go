@@ -45,13 +45,45 @@ func StartEmbeddedNATS(addr string) (*EmbeddedNATS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub: embedded NATS: %w", err)
 	}
+	// The server reports a port it cannot bind only through its logger's
+	// Fatalf (ReadyForConnections would wait out its whole timeout), so the
+	// logger hands that one message over and drops the rest.
+	fatal := make(chan string, 1)
+	srv.SetLogger(startLogger{fatal}, false, false)
 	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		srv.Shutdown()
-		return nil, fmt.Errorf("hub: embedded NATS did not start on %s (port in use?)", addr)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if srv.ReadyForConnections(50 * time.Millisecond) {
+			return &EmbeddedNATS{srv: srv}, nil
+		}
+		select {
+		case msg := <-fatal:
+			srv.Shutdown()
+			return nil, fmt.Errorf("hub: embedded NATS on %s: %s", addr, msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			srv.Shutdown()
+			return nil, fmt.Errorf("hub: embedded NATS did not start on %s", addr)
+		}
 	}
-	return &EmbeddedNATS{srv: srv}, nil
 }
+
+// startLogger is the embedded server's logger: it keeps the first fatal
+// message (a listener that failed) and discards everything else, as NoLog.
+type startLogger struct{ fatal chan<- string }
+
+func (l startLogger) Fatalf(format string, v ...any) {
+	select {
+	case l.fatal <- fmt.Sprintf(format, v...):
+	default:
+	}
+}
+
+func (startLogger) Noticef(string, ...any) {}
+func (startLogger) Warnf(string, ...any)   {}
+func (startLogger) Errorf(string, ...any)  {}
+func (startLogger) Debugf(string, ...any)  {}
+func (startLogger) Tracef(string, ...any)  {}
 
 // ClientURL is the URL clients use to reach the server.
 func (e *EmbeddedNATS) ClientURL() string { return e.srv.ClientURL() }
