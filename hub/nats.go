@@ -33,6 +33,9 @@ func (h *Hub) connectNATS() error {
 			nats.ReconnectHandler(func(c *nats.Conn) {
 				h.log.Info("nats reconnected", "conn", i, "url", c.ConnectedUrlRedacted())
 			}),
+			nats.ConnectHandler(func(c *nats.Conn) {
+				h.log.Info("nats connected", "conn", i, "url", c.ConnectedUrl())
+			}),
 			nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 				if errors.Is(err, nats.ErrSlowConsumer) {
 					h.countDrops(s)
@@ -47,6 +50,9 @@ func (h *Hub) connectNATS() error {
 		if err != nil {
 			h.closeNATS()
 			return fmt.Errorf("hub: nats connect %s: %w", publish.RedactURLs(h.opts.NATSURLs...), err)
+		}
+		if !nc.IsConnected() {
+			h.log.Warn("nats not reachable, retrying in the background", "conn", i, "url", url)
 		}
 		h.pool = append(h.pool, nc)
 	}

@@ -1,0 +1,67 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// lockedBuffer is a log sink the hub's callbacks may write concurrently.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A NATS server that is down at start (or a mistyped --nats-url) is retried
+// in the background; the log says so at once, and says when it connects,
+// instead of staying silent while /healthz answers 503.
+func TestStartWithNATSDownIsLogged(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	var logs lockedBuffer
+	h, err := New(Options{
+		Listen:   "127.0.0.1:0",
+		NATSURLs: []string{"nats://" + addr},
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	require.NoError(t, err)
+	require.NoError(t, h.Start())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = h.Shutdown(ctx)
+	})
+	require.False(t, h.Healthy())
+	require.Contains(t, logs.String(), `msg="nats not reachable, retrying in the background" conn=0 url=nats://`+addr)
+	require.NotContains(t, logs.String(), "nats connected")
+
+	e, err := StartEmbeddedNATS(addr)
+	require.NoError(t, err)
+	t.Cleanup(e.Shutdown)
+	require.Eventually(t, func() bool {
+		return h.Healthy() && strings.Contains(logs.String(), `msg="nats connected" conn=0 url=nats://`+addr)
+	}, 10*time.Second, 20*time.Millisecond)
+}
