@@ -43,8 +43,9 @@
 // rest is handed to netpoll's writer in a goroutine that parks until the
 // socket drains or Options.WriteTimeout passes; meanwhile frames keep
 // queueing up to Options.MaxOutboundBytes, beyond which the client is
-// closed with 1008 and counted (Stats.SlowClosed). conn.wmu keeps raw writes
-// from racing netpoll's close of the file descriptor.
+// closed with 1008 and counted (Stats.SlowClosed). conn.wmu keeps writes
+// (raw ones, and copies into netpoll's output buffer) from racing netpoll's
+// close of the file descriptor and that buffer.
 //
 // Authentication (Options.JWT, off by default): a token is verified once
 // per connection (package auth) at connection_init, or for SSE with the

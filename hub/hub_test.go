@@ -838,3 +838,34 @@ func TestSubscriptionLimitsPerConnection(t *testing.T) {
 	require.Equal(t, uint16(4400), code)
 	require.Equal(t, fmt.Sprintf("Subscription id longer than %d bytes", MaxIDBytes), reason)
 }
+
+// A writer that waits on a full socket (slowWrite) may go on after netpoll
+// closed the connection (a slow client closed by the outbound bound, or
+// gone): netpoll frees its output buffer right after onClosed, and copying
+// into it dereferenced nil and took the process down (seen once in CI).
+// After the close it must fail quietly instead.
+func TestSlowWriteAfterCloseDoesNotPanic(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), nil)
+	client := dialWS(t, h)
+	client.init()
+	var c *conn
+	h.connsMu.Lock()
+	for cc := range h.conns {
+		c = cc
+	}
+	h.connsMu.Unlock()
+	require.NotNil(t, c)
+	require.NoError(t, c.nc.Close())
+	c.mu.Lock()
+	require.Equal(t, stateClosed, c.state, "netpoll ran onClosed within Close")
+	c.writing = true // as writeLoopLocked leaves it for slowWrite
+	c.mu.Unlock()
+
+	c.slowWrite([]byte("queued frames"), nil, 0)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	require.False(t, c.writing)
+	require.False(t, c.blocked)
+}

@@ -260,6 +260,20 @@ func (c *conn) rawWrite(b []byte) (int, error) {
 	return nbio.Write(c.fd, b)
 }
 
+// bufferWrite copies b into netpoll's output buffer for its Flush. wmu
+// keeps it from racing netpoll's close, which frees that buffer right after
+// onClosed (a copy into a freed buffer dereferences nil); closing the client
+// as slow while its writer waits on a full socket made that race.
+func (c *conn) bufferWrite(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.fdClosed {
+		return errFDClosed
+	}
+	_, err := c.nc.Writer().WriteBinary(b)
+	return err
+}
+
 // slowWrite runs only while a client's socket is full: netpoll parks this
 // goroutine until the socket is writable or WriteTimeout passes (then the
 // client is closed). Frames queued meanwhile are bounded by
@@ -269,10 +283,11 @@ func (c *conn) slowWrite(buf []byte, box *[]byte, off int) {
 	c.blocked = true
 	c.mu.Unlock()
 	for {
-		w := c.nc.Writer()
-		_, err := w.WriteBinary(buf[off:])
+		err := c.bufferWrite(buf[off:])
 		if err == nil {
-			err = w.Flush()
+			// Safe against a concurrent close: netpoll's close waits for
+			// a running Flush, and a Flush after it fails.
+			err = c.nc.Writer().Flush()
 		}
 		c.mu.Lock()
 		if err != nil {
