@@ -61,7 +61,7 @@ type Options struct {
 	// connection is closed as slow. Zero value means 10 s.
 	WriteTimeout time.Duration
 	// KeepAlive is the interval of legacy `ka` messages and SSE keep-alive
-	// comments. Zero value means 12 s.
+	// comments. Zero value means 12 s; at least 100 ms.
 	KeepAlive time.Duration
 	// MaxConnections refuses WebSocket and SSE connections beyond this many
 	// (HTTP 503); plain HTTP requests do not count.
@@ -133,6 +133,7 @@ const (
 	defaultMaxOutbound     = 1 << 20
 	defaultWriteTimeout    = 10 * time.Second
 	defaultKeepAlive       = 12 * time.Second
+	minKeepAlive           = 100 * time.Millisecond
 	defaultPlanCacheSize   = 4096
 	defaultMaxSubs         = 1000
 	maxLinger              = time.Second
@@ -222,6 +223,10 @@ func (o Options) withDefaults() (Options, error) {
 		if *d.v < 0 {
 			return o, fmt.Errorf("%w: %s %s must be positive", ErrInvalidOption, d.name, *d.v)
 		}
+	}
+	if o.KeepAlive < minKeepAlive {
+		// Every legacy and SSE connection gets a timer of this period.
+		return o, fmt.Errorf("%w: keepalive %s must be at least %s", ErrInvalidOption, o.KeepAlive, minKeepAlive)
 	}
 	if o.MaxOutboundBytes == 0 {
 		o.MaxOutboundBytes = defaultMaxOutbound

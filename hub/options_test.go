@@ -27,6 +27,7 @@ func TestOptionsDurations(t *testing.T) {
 		{func(o *Options) { o.WriteTimeout = -time.Second }, "write-timeout -1s must be positive"},
 		{func(o *Options) { o.KeepAlive = -time.Second }, "keepalive -1s must be positive"},
 		{func(o *Options) { o.Coalesce = time.Second }, "coalesce 1s must be between 0 and 100ms"},
+		{func(o *Options) { o.KeepAlive = time.Nanosecond }, "keepalive 1ns must be at least 100ms"},
 	} {
 		o := Options{NATSURLs: []string{"nats://127.0.0.1:1"}}
 		tc.set(&o)

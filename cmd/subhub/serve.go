@@ -141,6 +141,9 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 			return nil, fmt.Errorf("--%s must be positive, got %s", name, v)
 		}
 	}
+	if cfg.shutdownGrace < 0 {
+		return nil, fmt.Errorf("--shutdown-grace must not be negative, got %s", cfg.shutdownGrace)
+	}
 	if cfg.opts.Shards < 0 {
 		return nil, fmt.Errorf("--shards must not be negative, got %d", cfg.opts.Shards)
 	}

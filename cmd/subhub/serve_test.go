@@ -56,6 +56,7 @@ func TestParseServeRejectsBadValues(t *testing.T) {
 		{[]string{"--nats-pool", "0"}, nil, "--nats-pool must be positive"},
 		{[]string{"--max-fields", "0"}, nil, "--max-fields must be positive"},
 		{[]string{"--max-subscriptions", "-1"}, nil, "--max-subscriptions must be positive"},
+		{[]string{"--shutdown-grace", "-1s"}, nil, "--shutdown-grace must not be negative"},
 		{[]string{"--init-timeout", "-1s"}, nil, "--init-timeout must be positive"},
 		{[]string{"--serializer", "xml"}, nil, "--serializer"},
 		{[]string{"--envelope", "soap"}, nil, "--envelope"},
