@@ -34,7 +34,7 @@ func (h *Hub) connectNATS() error {
 				h.log.Info("nats reconnected", "conn", i, "url", c.ConnectedUrlRedacted())
 			}),
 			nats.ConnectHandler(func(c *nats.Conn) {
-				h.log.Info("nats connected", "conn", i, "url", c.ConnectedUrl())
+				h.log.Info("nats connected", "conn", i, "url", c.ConnectedUrlRedacted())
 			}),
 			nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 				if errors.Is(err, nats.ErrSlowConsumer) {
@@ -52,7 +52,7 @@ func (h *Hub) connectNATS() error {
 			return fmt.Errorf("hub: nats connect %s: %w", publish.RedactURLs(h.opts.NATSURLs...), err)
 		}
 		if !nc.IsConnected() {
-			h.log.Warn("nats not reachable, retrying in the background", "conn", i, "url", url)
+			h.log.Warn("nats not reachable, retrying in the background", "conn", i, "url", publish.RedactURLs(url))
 		}
 		h.pool = append(h.pool, nc)
 	}
