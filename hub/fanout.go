@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/valyala/fastjson"
+	"golang.org/x/sys/unix"
 
 	"github.com/subhub/subhub/hub/graphql"
 	"github.com/subhub/subhub/wire"
@@ -260,15 +261,55 @@ func newWriterPool(fanout *DurationHistogram) *writerPool {
 	return p
 }
 
-func (p *writerPool) start() {
+// start starts the writers. With pin, writer i keeps one OS thread of its
+// own, allowed on one CPU only: the i-th of the CPUs the process may use
+// (round robin when there are fewer than writers; no pinning with one).
+// Left to the kernel, both writer threads sometimes shared one CPU for a
+// whole 10,000-connection fan-out while a lower-priority process held the
+// other, doubling it (benchmarks/RESULTS.md). A pinned thread ends with its
+// writer (it is never unlocked), so no other goroutine runs on it, and the
+// runtime starts new threads from its template thread, so none inherits the
+// restricted affinity.
+func (p *writerPool) start(pin bool) {
+	var cpus []int
+	if pin {
+		cpus = allowedCPUs()
+	}
 	for i := 0; i < p.n; i++ {
+		cpu := -1
+		if len(cpus) > 1 {
+			cpu = cpus[i%len(cpus)]
+		}
 		p.wg.Add(1)
-		go p.run()
+		go p.run(cpu)
 	}
 }
 
-func (p *writerPool) run() {
+// allowedCPUs lists the CPUs this process may run on (its affinity mask,
+// which a container's cpuset narrows), or nil if it cannot tell.
+func allowedCPUs() []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil
+	}
+	var cpus []int
+	for c := 0; c < len(set)*64 && len(cpus) < set.Count(); c++ {
+		if set.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus
+}
+
+// run is one writer. cpu >= 0 pins it to that CPU (see start).
+func (p *writerPool) run(cpu int) {
 	defer p.wg.Done()
+	if cpu >= 0 {
+		runtime.LockOSThread() // never unlocked: the thread ends with the writer
+		var set unix.CPUSet
+		set.Set(cpu)
+		_ = unix.SchedSetaffinity(0, &set) // unpinned if refused
+	}
 	for {
 		select {
 		case <-p.closed:

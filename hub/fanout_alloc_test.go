@@ -81,7 +81,7 @@ func TestPooledFlushAllocatesNothing(t *testing.T) {
 	f := newFanoutFixture(t, 3*writerChunk+5, 1) // empty queues: each flush only does the bookkeeping
 	hist := new(DurationHistogram)
 	p := newWriterPool(hist)
-	p.start()
+	p.start(false)
 	defer p.stopAndWait()
 	flush := func() {
 		n := hist.Count()

@@ -140,7 +140,7 @@ func (h *Hub) Start() error {
 		h.wg.Add(1)
 		go l.run()
 	}
-	h.writers.start()
+	h.writers.start(h.opts.PinWriters)
 	if h.opts.Linger > 0 {
 		h.wg.Add(1)
 		go h.expireLoop()

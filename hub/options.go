@@ -43,6 +43,12 @@ type Options struct {
 	// nothing is delayed when idle. Zero disables it; at most 100 ms.
 	Coalesce time.Duration
 
+	// PinWriters gives each fan-out writer (one per GOMAXPROCS) an OS
+	// thread of its own on a CPU of its own, so that a large fan-out's
+	// writes always run on every core. Off in the zero value; subhub serve
+	// turns it on (--pin-writers).
+	PinWriters bool
+
 	// MaxMessageBytes is the largest client message accepted (a larger one
 	// is closed with 1009). Zero value means 64 KiB.
 	MaxMessageBytes int

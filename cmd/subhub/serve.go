@@ -54,6 +54,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.NATSPool, "nats-pool", 1, "number of NATS connections; a subject always uses the same one")
 	fs.IntVar(&o.Shards, "shards", 0, "topic registry shards and fan-out loops (0 = 4 x GOMAXPROCS)")
 	fs.DurationVar(&o.Linger, "linger", 0, "keep a NATS subscription this long after its last subscriber left (max 1s)")
+	fs.BoolVar(&o.PinWriters, "pin-writers", true, "give each fan-out writer a thread on a CPU of its own, so large fan-outs always write on every core")
 	fs.DurationVar(&o.Coalesce, "coalesce", 20*time.Millisecond, "under load, space large fan-out flushes this far apart so frames share writes (0 = off, max 100ms)")
 	fs.IntVar(&o.MaxMessageBytes, "max-message-bytes", 64<<10, "largest client message; larger ones are closed with 1009")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", 10*time.Second, "time a new connection has to send its HTTP request (then 408)")
