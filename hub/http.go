@@ -49,9 +49,9 @@ func (c *conn) handleHTTP(b []byte) (int, bool) {
 	}
 	// Answers from the endpoint, errors included, carry the CORS headers
 	// for the request's Origin, so that a page can read why it failed.
-	cors := corsNone
+	cors, originOK := corsNone, true
 	if req.URL.Path == c.h.opts.Path {
-		cors, _ = c.h.opts.origins.match(req.Header)
+		cors, originOK = c.h.opts.origins.match(req.Header)
 	}
 	if cors != corsNone || req.Method == http.MethodHead {
 		c.mu.Lock()
@@ -80,15 +80,18 @@ func (c *conn) handleHTTP(b []byte) (int, bool) {
 			return 0, false
 		}
 	}
-	c.route(req, b[:end], b[end:end+n])
+	c.route(req, b[:end], b[end:end+n], originOK)
 	return end + n, true
 }
 
-func (c *conn) route(req *http.Request, head, body []byte) {
+// route answers one request. originOK is false for a request to the
+// endpoint whose Origin Options.AllowedOrigins does not allow (see
+// originPolicy.match, done once by handleHTTP).
+func (c *conn) route(req *http.Request, head, body []byte, originOK bool) {
 	h := c.h
 	switch req.URL.Path {
 	case h.opts.Path:
-		if _, ok := h.opts.origins.match(req.Header); !ok {
+		if !originOK {
 			c.refuseOrigin(req)
 			return
 		}

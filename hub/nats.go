@@ -49,7 +49,7 @@ func (h *Hub) connectNATS() error {
 		)
 		if err != nil {
 			h.closeNATS()
-			return fmt.Errorf("hub: nats connect %s: %w", publish.RedactURLs(h.opts.NATSURLs...), err)
+			return fmt.Errorf("hub: nats connect %s: %w", publish.RedactURLs(url), err)
 		}
 		if !nc.IsConnected() {
 			h.log.Warn("nats not reachable, retrying in the background", "conn", i, "url", publish.RedactURLs(url))

@@ -201,14 +201,17 @@ func (c *conn) startSub(m *wire.ClientMessage) {
 
 // sendOperationErrors reports request errors for one operation.
 func (c *conn) sendOperationErrors(id []byte, errs graphql.Errors) {
-	switch c.proto {
-	case wire.ProtoTransportWS:
-		c.sendMessage(func(b []byte) []byte { return wire.AppendError(b, id, errs.AppendJSON(nil)) })
-	case wire.ProtoLegacy:
-		c.sendMessage(func(b []byte) []byte {
-			return wire.AppendLegacyError(b, id, firstErrorObject(errs))
-		})
+	c.sendMessage(func(b []byte) []byte { return appendOperationErrors(b, c.proto, id, errs) })
+}
+
+// appendOperationErrors appends the WebSocket message that ends operation
+// id with errs: graphql-transport-ws `error` with the array, legacy `error`
+// with the first error object.
+func appendOperationErrors(dst []byte, proto wire.Protocol, id []byte, errs graphql.Errors) []byte {
+	if proto == wire.ProtoLegacy {
+		return wire.AppendLegacyError(dst, id, firstErrorObject(errs))
 	}
+	return wire.AppendError(dst, id, errs.AppendJSON(nil))
 }
 
 // firstErrorObject renders the first error as one GraphQLFormattedError
@@ -260,13 +263,10 @@ func (c *conn) endSub(s *sub, errs graphql.Errors) {
 	case stateWS:
 		bp := scratchPool.Get().(*[]byte)
 		var body []byte
-		switch {
-		case errs == nil:
+		if errs == nil {
 			body = wire.AppendComplete((*bp)[:0], c.proto, []byte(s.id))
-		case c.proto == wire.ProtoLegacy:
-			body = wire.AppendLegacyError((*bp)[:0], []byte(s.id), firstErrorObject(errs))
-		default:
-			body = wire.AppendError((*bp)[:0], []byte(s.id), errs.AppendJSON(nil))
+		} else {
+			body = appendOperationErrors((*bp)[:0], c.proto, []byte(s.id), errs)
 		}
 		if c.roomLocked(len(body)) {
 			c.out = wire.AppendTextFrame(c.out, body)

@@ -190,7 +190,7 @@ func TestNoSecondAnswerAfterRequestTimeout(t *testing.T) {
 		require.NoError(t, err)
 		// What the read side does after the timer's answer went out.
 		c.onRequestTimeout()
-		c.route(req, []byte(raw), nil)
+		c.route(req, []byte(raw), nil, true)
 	}
 	require.NoError(t, nc.SetReadDeadline(time.Now().Add(5*time.Second)))
 	got, err := io.ReadAll(nc)
