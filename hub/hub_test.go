@@ -125,13 +125,7 @@ func TestInvalidTopicNameGetsErrorAndConnectionStays(t *testing.T) {
 // the hub's connection, and every other client would stop receiving.
 func TestOverlongTopicIsRefusedAndNATSStaysUp(t *testing.T) {
 	t.Parallel()
-	e := startNATS(t)
-	h := startHub(t, e.ClientURL(), nil)
-	nc := connectNATS(t, e.ClientURL())
-	other := dialWS(t, h)
-	other.init()
-	other.subscribe("1", topicQuery("fine"))
-	waitNATSSubs(t, e, 1)
+	h, nc, other := oneSubscriber(t, "fine", nil)
 
 	c := dialWS(t, h)
 	c.init()
