@@ -119,19 +119,22 @@ func (ln *listener) UDPAccept() (net.Conn, error) {
 
 // Close implements Listener.
 func (ln *listener) Close() error {
-	if ln.fd != 0 {
-		syscall.Close(ln.fd)
-	}
+	// ln.fd is ln.file's descriptor when there is a file: closing both would
+	// close the number twice, and the second close(2) would shut whatever
+	// descriptor another goroutine had been given in between (subhub patch).
+	var errs []error
 	if ln.file != nil {
-		ln.file.Close()
+		errs = append(errs, ln.file.Close())
+	} else if ln.fd != 0 {
+		errs = append(errs, syscall.Close(ln.fd))
 	}
 	if ln.ln != nil {
-		ln.ln.Close()
+		errs = append(errs, ln.ln.Close())
 	}
 	if ln.pconn != nil {
-		ln.pconn.Close()
+		errs = append(errs, ln.pconn.Close())
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Addr implements Listener.
