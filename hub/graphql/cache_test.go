@@ -124,3 +124,22 @@ func TestCacheInternsIdenticalPlans(t *testing.T) {
 	again, _ := c.Compile(Request{Query: q, Variables: []byte(`{"s":"1"}`)})
 	require.NotSame(t, a.Plan, again.Plan)
 }
+
+// A field whose arguments do not coerce with one request's variables raises
+// an error in that plan only: the two plans must not be interned as one.
+func TestCacheKeepsPlansApartByArgumentErrors(t *testing.T) {
+	t.Parallel()
+	s, err := ParseSchema("args", fieldArgSDL)
+	require.NoError(t, err)
+	c := NewCache(s, 4)
+	q := `subscription($u: Boolean = true) { item(id: "1") { label(upper: $u) } }`
+	ok, errs := c.Compile(Request{Query: q, Variables: []byte(`{"u":false}`)})
+	require.Nil(t, errs)
+	bad, errs := c.Compile(Request{Query: q, Variables: []byte(`{"u":null}`)})
+	require.Nil(t, errs)
+	require.NotSame(t, ok.Plan, bad.Plan)
+	event := parseEvent(t, `{"label":"x"}`)
+	require.JSONEq(t, `{"data":{"item":{"label":"x"}}}`, string(result(t, ok.Plan, event)))
+	require.JSONEq(t, `{"data":{"item":{"label":null}},"errors":[{"message":"Argument \"upper\" of non-null type \"Boolean!\" must not be null.","locations":[{"line":1,"column":65}],"path":["item","label"]}]}`,
+		string(result(t, bad.Plan, event)))
+}

@@ -113,6 +113,13 @@ func (s *Schema) Compile(req Request) (Operation, Errors) {
 	if !ok || root.kind == kindTypename {
 		return Operation{}, Errors{requestError("a subscription must select a field of "+s.schema.Subscription.Name, root.locs...)}
 	}
+	if root.argErr != nil {
+		// graphql-js coerces the root field's arguments when it creates
+		// the event stream: a request error, with the field's path.
+		e := *root.argErr
+		e.Path = []any{g.key}
+		return Operation{}, Errors{&e}
+	}
 	topic, e := s.topic(p, g)
 	if e != nil {
 		return Operation{}, Errors{e}

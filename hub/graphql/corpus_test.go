@@ -91,6 +91,22 @@ type Query { hub: String }
 type Subscription { picked(by: Pick, wrap: Wrap, all: [Pick!]): Int }
 `
 
+// fieldArgSDL has arguments on fields below the root, which graphql-js
+// coerces before resolving each of them.
+const fieldArgSDL = `
+input Range { from: Int! to: Int }
+type Item {
+  label(upper: Boolean!): String
+  size(unit: String = "cm"): Int
+  priced(r: Range): Int
+  strict(n: Int!): Int!
+  many(ns: [Int!]): Int
+  child: Item
+}
+type Query { hub: String }
+type Subscription { item(id: ID!): Item @topic(subject: "items.{id}") items: [Item] strictItem: Item! }
+`
+
 // corpusCase is one differential case: the operation is compiled by subhub
 // and executed by graphql-js with the root field resolving to event.
 type corpusCase struct {
@@ -285,6 +301,21 @@ func corpus() []corpusCase {
 		{name: "interface list with an interface typename", sdl: nestedIfaceSDL, query: `subscription { nodes { id ... on Named { name } } }`, event: `[{"__typename":"Person","id":"1","name":"p"},{"__typename":"Named","id":"2"}]`},
 		{name: "interface implementing interface resolves objects", sdl: nestedIfaceSDL, query: `subscription { node { ... on Named { name } ... on Person { id } } }`, event: `{"__typename":"Person","id":"1","name":"p"}`},
 
+		// Arguments below the root: a variable that is explicitly null where
+		// the argument is non-null (allowed because the variable has a
+		// default) is a field error of that field, raised wherever it runs.
+		{name: "field argument variable null", sdl: fieldArgSDL, query: `subscription($u: Boolean = true) { item(id: "1") { label(upper: $u) size } }`, vars: `{"u":null}`, event: `{"label":"a","size":3}`},
+		{name: "field argument variable default", sdl: fieldArgSDL, query: `subscription($u: Boolean = true) { item(id: "1") { label(upper: $u) size(unit: "m") } }`, vars: `{}`, event: `{"label":"a","size":3}`},
+		{name: "field argument variable null non-null field", sdl: fieldArgSDL, query: `subscription($n: Int = 1) { item(id: "1") { size strict(n: $n) } }`, vars: `{"n":null}`, event: `{"size":3,"strict":4}`},
+		{name: "field argument variable null non-null root", sdl: fieldArgSDL, query: `subscription($n: Int = 1) { strictItem { strict(n: $n) } }`, vars: `{"n":null}`, event: `{"strict":4}`},
+		{name: "field argument variable null in list items", sdl: fieldArgSDL, query: `subscription($u: Boolean = true) { items { size label(upper: $u) } }`, vars: `{"u":null}`, event: `[{"size":1},null,{"size":2,"label":"x"}]`},
+		{name: "field argument variable null nested", sdl: fieldArgSDL, query: `subscription($u: Boolean = true) { item(id: "1") { child { child { label(upper: $u) } } } }`, vars: `{"u":null}`, event: `{"child":{"child":{"label":"x"}}}`},
+		{name: "field argument variable null under null parent", sdl: fieldArgSDL, query: `subscription($u: Boolean = true) { item(id: "1") { size child { label(upper: $u) } } }`, vars: `{"u":null}`, event: `{"size":1,"child":null}`},
+		{name: "field argument variable null in input object", sdl: fieldArgSDL, query: `subscription($f: Int = 1) { item(id: "1") { priced(r: {from: $f, to: 2}) size } }`, vars: `{"f":null}`, event: `{"priced":1,"size":2}`},
+		{name: "field argument variable null in list", sdl: fieldArgSDL, query: `subscription($f: Int = 1) { item(id: "1") { many(ns: [1, $f]) } }`, vars: `{"f":null}`, event: `{"many":1}`},
+		{name: "field argument variable absent in input object", sdl: fieldArgSDL, query: `subscription($t: Int) { item(id: "1") { priced(r: {from: 1, to: $t}) } }`, vars: `{}`, event: `{"priced":1}`},
+		{name: "field argument on aliased fields", sdl: fieldArgSDL, query: `subscription($u: Boolean = true) { item(id: "1") { a: label(upper: true) b: label(upper: $u) } }`, vars: `{"u":null}`, event: `{"label":"x"}`},
+		{name: "root argument variable null", sdl: fieldArgSDL, query: `subscription($s: ID = "1") { item(id: $s) { size } }`, vars: `{"s":null}`, requestError: true},
 		// @skip/@include whose variable is explicitly null: a field error on
 		// the field whose selection holds it, a request error at the root.
 		{name: "include variable null", query: `subscription($b: Boolean = true) { chain { val @include(if: $b) opt } }`, vars: `{"b":null}`, event: `{"val":1,"opt":2}`},

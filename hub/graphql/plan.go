@@ -60,6 +60,10 @@ type field struct {
 	cases   []typeCase
 	// constVal is the JSON of __typename's value (kindTypename).
 	constVal string
+	// argErr, when set, is raised as this field's error wherever it is
+	// resolved, instead of reading its value: its arguments did not coerce
+	// (argumentError).
+	argErr *Error
 }
 
 type selSet struct {
@@ -255,6 +259,8 @@ func (p *planner) buildField(parent *ast.Definition, key string, nodes []*ast.Fi
 	if def == nil {
 		return f, false
 	}
+	// Fields merged under one response key have the same arguments.
+	f.argErr = p.s.argumentError(def, nodes[0], p.vars)
 	t := def.Type
 	for ; t.Elem != nil; t = t.Elem {
 		f.nonNull = append(f.nonNull, t.NonNull)
@@ -328,6 +334,9 @@ func (f *field) appendFingerprint(b []byte, seen map[*selSet]int) []byte {
 	for _, l := range f.locs {
 		b = appendUvarint(b, uint64(l.Line))
 		b = appendUvarint(b, uint64(l.Column))
+	}
+	if f.argErr != nil {
+		b = f.argErr.AppendJSON(append(b, 'a'))
 	}
 	b = append(b, 'e')
 	for _, e := range f.enum {

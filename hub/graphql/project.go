@@ -200,12 +200,21 @@ func (x *execution) completeObject(dst []byte, v *fastjson.Value, sel *selSet, p
 			dst = append(dst, sf.constVal...)
 			continue
 		}
+		fpath := append(path, pathElem{key: sf.respKey, index: -1})
+		if sf.argErr != nil {
+			x.failAt(sf.argErr.Locations, fpath, sf.argErr.Message)
+			if sf.nonNull[0] {
+				return dst, false
+			}
+			dst = append(dst, "null"...)
+			continue
+		}
 		var fv *fastjson.Value
 		if obj != nil {
 			fv = obj.Get(sf.name)
 		}
 		var ok bool
-		if dst, ok = x.complete(dst, fv, sf, 0, append(path, pathElem{key: sf.respKey, index: -1})); !ok {
+		if dst, ok = x.complete(dst, fv, sf, 0, fpath); !ok {
 			return dst, false
 		}
 	}
