@@ -122,19 +122,21 @@ func (ln *listener) Close() error {
 	// ln.fd is ln.file's descriptor when there is a file: closing both would
 	// close the number twice, and the second close(2) would shut whatever
 	// descriptor another goroutine had been given in between (subhub patch).
-	var errs []error
+	// The error of closing it is returned; the others are ignored as
+	// upstream ignores them all (its tests close ln.ln twice).
+	var err error
 	if ln.file != nil {
-		errs = append(errs, ln.file.Close())
+		err = ln.file.Close()
 	} else if ln.fd != 0 {
-		errs = append(errs, syscall.Close(ln.fd))
+		err = syscall.Close(ln.fd)
 	}
 	if ln.ln != nil {
-		errs = append(errs, ln.ln.Close())
+		ln.ln.Close()
 	}
 	if ln.pconn != nil {
-		errs = append(errs, ln.pconn.Close())
+		ln.pconn.Close()
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // Addr implements Listener.
