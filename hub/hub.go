@@ -66,7 +66,9 @@ type Hub struct {
 var configureNetpoll sync.Once
 
 // New validates opts, connects the NATS pool and prepares the fan-out loops.
-// It does not listen yet; call Start.
+// It does not listen yet; call Start. A NATS server that is down is retried
+// in the background, but one that refuses the credentials or TLS settings
+// (Options.NATSOptions, or the URL's user) fails New.
 func New(opts Options) (*Hub, error) {
 	o, err := opts.withDefaults()
 	if err != nil {

@@ -4,59 +4,134 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/subhub/subhub/hub/publish"
+	"github.com/subhub/subhub/internal/natsopt"
 )
 
 // connectNATS dials the pool. Each connection reconnects forever and
-// resubscribes by itself (nats.go), so the hub survives NATS restarts; a
-// server that is down at start is retried in the background.
+// resubscribes by itself (nats.go), so the hub survives NATS restarts.
+//
+// At start, a server that is down or unreachable is retried in the
+// background, but one that refuses the hub's credentials or TLS settings
+// (natsopt.Refused) fails New: that is configuration, which retrying does
+// not mend. Once connected, the same refusal on a reconnect (credentials
+// revoked or expired, a certificate replaced) is logged at error level and
+// retried forever like any other outage: nats.go reads a credentials or
+// seed file again at every attempt, so replacing the file mends it without
+// a restart.
 func (h *Hub) connectNATS() error {
 	url := strings.Join(h.opts.NATSURLs, ",")
 	for i := 0; i < h.opts.NATSPool; i++ {
-		nc, err := nats.Connect(url,
-			nats.Name(fmt.Sprintf("subhub-%d", i)),
-			nats.SetCustomDialer(newNATSDialer(nats.DefaultTimeout)),
-			nats.MaxReconnects(-1),
-			nats.ReconnectWait(250*time.Millisecond),
-			nats.RetryOnFailedConnect(true),
-			nats.ReconnectBufSize(8<<20),
-			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-				if err != nil { // nil: we closed or drained it ourselves
-					h.log.Warn("nats disconnected", "conn", i, "err", err)
-				}
-			}),
-			nats.ReconnectHandler(func(c *nats.Conn) {
-				h.log.Info("nats reconnected", "conn", i, "url", c.ConnectedUrlRedacted())
-			}),
-			nats.ConnectHandler(func(c *nats.Conn) {
-				h.log.Info("nats connected", "conn", i, "url", c.ConnectedUrlRedacted())
-			}),
-			nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
-				if errors.Is(err, nats.ErrSlowConsumer) {
-					h.countDrops(s)
-					return
-				}
-				h.log.Warn("nats error", "conn", i, "err", err)
-				if subject, ok := refusedSubject(err); ok {
-					h.upstreamRefused(subject)
-				}
-			}),
-		)
+		opts := h.natsOptions(i, url)
+		nc, err := nats.Connect(url, opts...)
+		if err != nil && !natsopt.Refused(err) {
+			h.log.Warn("nats not reachable, retrying in the background", "conn", i, "url", publish.RedactURLs(url), "err", err)
+			nc, err = nats.Connect(url, append(opts, nats.RetryOnFailedConnect(true))...)
+		}
 		if err != nil {
 			h.closeNATS()
 			return fmt.Errorf("hub: nats connect %s: %w", publish.RedactURLs(url), err)
 		}
-		if !nc.IsConnected() {
-			h.log.Warn("nats not reachable, retrying in the background", "conn", i, "url", publish.RedactURLs(url))
-		}
 		h.pool = append(h.pool, nc)
 	}
 	return nil
+}
+
+// natsOptions are the options of pooled connection i: Options.NATSOptions,
+// then the hub's own.
+func (h *Hub) natsOptions(i int, url string) []nats.Option {
+	refusals := &refusalLog{}
+	refused := func(err error) {
+		if refusals.first(err) {
+			h.log.Error("nats refused the connection, retrying: check the NATS credentials and TLS settings",
+				"conn", i, "url", publish.RedactURLs(url), "err", err)
+		}
+	}
+	return append(slices.Clone(h.opts.NATSOptions),
+		nats.Name(fmt.Sprintf("subhub-%d", i)),
+		nats.SetCustomDialer(newNATSDialer(nats.DefaultTimeout)),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.IgnoreAuthErrorAbort(), // else nats.go closes the connection for good on the second refusal
+		nats.ReconnectBufSize(8<<20),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: we closed or drained it ourselves
+				h.log.Warn("nats disconnected", "conn", i, "err", err)
+			}
+		}),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			// Every failed attempt lands here; an unreachable server is
+			// already reported by the disconnect (or the start) warning.
+			if natsopt.Refused(err) {
+				refused(err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			refusals.reset()
+			h.log.Info("nats reconnected", "conn", i, "url", c.ConnectedUrlRedacted())
+		}),
+		nats.ConnectHandler(func(c *nats.Conn) {
+			refusals.reset()
+			h.log.Info("nats connected", "conn", i, "url", c.ConnectedUrlRedacted())
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				h.countDrops(s)
+				return
+			}
+			if natsopt.Refused(err) { // also reported by ReconnectErrHandler
+				refused(err)
+				return
+			}
+			h.log.Warn("nats error", "conn", i, "err", err)
+			if subject, ok := refusedSubject(err); ok {
+				h.upstreamRefused(subject)
+			}
+		}),
+	)
+}
+
+// refusalLog remembers the refusals logged for one pooled connection since
+// it was last connected, so that each is logged once rather than at every
+// reconnect attempt (four a second). nats.go reports an authorization
+// violation twice per attempt, in two spellings (ErrorHandler gets
+// nats.ErrAuthorization, ReconnectErrHandler the server's text), so texts
+// are compared without case.
+type refusalLog struct {
+	mu   sync.Mutex
+	seen map[string]struct{} // lower-case error texts; at most maxRefusals
+}
+
+// maxRefusals bounds refusalLog: errors that name a server differ per
+// server of a cluster, so there are as many as servers, not more.
+const maxRefusals = 16
+
+// first reports whether err has not been logged since the last reset.
+func (r *refusalLog) first(err error) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msg := strings.ToLower(err.Error())
+	if _, ok := r.seen[msg]; ok || len(r.seen) >= maxRefusals {
+		return false
+	}
+	if r.seen == nil {
+		r.seen = make(map[string]struct{})
+	}
+	r.seen[msg] = struct{}{}
+	return true
+}
+
+func (r *refusalLog) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = nil
 }
 
 // refusedSubject returns the subject of a subscription the NATS server

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/subhub/subhub/hub/auth"
 	"github.com/subhub/subhub/hub/graphql"
 	"github.com/subhub/subhub/wire"
@@ -25,6 +27,13 @@ type Options struct {
 	// accepted in one element). Empty means the caller runs an embedded
 	// server and must set it here before New; Hub itself never starts one.
 	NATSURLs []string
+	// NATSOptions authenticate and secure every pooled NATS connection
+	// (nats.UserCredentials, nats.Nkey, nats.Secure and the like; subhub
+	// serve builds them from its --nats-creds, --nats-nkey and --nats-tls-*
+	// flags). They are applied before the hub's own settings (name, dialer,
+	// reconnect policy, handlers), which win. A server that refuses them when
+	// New connects fails New (see connectNATS in nats.go).
+	NATSOptions []nats.Option
 	// NATSPool is the number of NATS connections; a subject always uses the
 	// same one (hash of the subject). Zero value means 1.
 	NATSPool int

@@ -209,10 +209,14 @@ func StrangerCreds(t testing.TB) string {
 	return CredsFile(t, akp)
 }
 
-// Start runs an embedded NATS server with o on a free loopback port.
+// Start runs an embedded NATS server with o on 127.0.0.1, on a free port
+// unless o.Port is set.
 func Start(t testing.TB, o *server.Options) *server.Server {
 	t.Helper()
-	o.Host, o.Port, o.NoLog, o.NoSigs = "127.0.0.1", -1, true, true
+	o.Host, o.NoLog, o.NoSigs = "127.0.0.1", true, true
+	if o.Port == 0 {
+		o.Port = -1
+	}
 	srv, err := server.NewServer(o)
 	require.NoError(t, err)
 	go srv.Start()
