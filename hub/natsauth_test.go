@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"log/slog"
 	"net"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/nats-io/nkeys"
 	"github.com/stretchr/testify/require"
 
+	"github.com/subhub/subhub/hub/publish"
 	"github.com/subhub/subhub/internal/natsopt"
 	"github.com/subhub/subhub/internal/natsopt/natsopttest"
 )
@@ -79,7 +81,7 @@ func securedServers(t *testing.T) map[string]struct {
 
 // A hub given the right credentials and TLS settings subscribes over the
 // secured NATS server and delivers what a publisher with the same settings
-// sends there.
+// sends there with subhub publish.
 func TestNATSSecuredBackplane(t *testing.T) {
 	t.Parallel()
 	for name, s := range securedServers(t) {
@@ -92,10 +94,11 @@ func TestNATSSecuredBackplane(t *testing.T) {
 			c.subscribe("1", topicQuery("secured."+name))
 			require.Eventually(t, func() bool { return serverSubs(s.srv) == 1 }, 5*time.Second, 10*time.Millisecond)
 
-			pub, err := nats.Connect(s.url, opts...)
-			require.NoError(t, err)
-			t.Cleanup(pub.Close)
-			require.NoError(t, pub.Publish("secured."+name, []byte(`{"via":"`+name+`"}`)))
+			// Published by the subhub publish command with the same flags.
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--nats-url", s.url}, natsopttest.Args(s.flags)...)
+			code := publish.Main(t.Context(), append(args, "secured."+name, `{"via":"`+name+`"}`), &stdout, &stderr)
+			require.Equal(t, 0, code, stderr.String())
 			m := c.next()
 			require.Equal(t, "next", m["type"], "%v", m)
 			require.Equal(t, map[string]any{"data": map[string]any{"topic": map[string]any{"via": name}}}, m["payload"])

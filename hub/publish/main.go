@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/subhub/subhub/internal/natsopt"
 	"github.com/subhub/subhub/wire"
 )
 
@@ -21,6 +22,11 @@ const usage = `usage: subhub publish [flags] TOPIC [JSON]
 Publishes JSON as an event on TOPIC (--count times), then, with --complete,
 completes TOPIC. JSON may be omitted with --complete. Every flag can also be
 set by the environment variable SUBHUB_<FLAG> (e.g. SUBHUB_NATS_URL); flags win.
+
+NATS authentication: user:password@ or token@ in --nats-url, a credentials
+file (--nats-creds, operator mode) or an nkey seed file (--nats-nkey). TLS:
+a tls:// URL, --nats-tls-ca for a server certificate from a private CA, and
+--nats-tls-cert with --nats-tls-key for mutual TLS.
 
 flags:
 `
@@ -38,6 +44,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 type cliConfig struct {
 	natsURL  string
+	natsAuth natsopt.Flags
+	natsOpts []nats.Option // natsAuth's, checked by parseArgs
 	opts     Options
 	complete bool
 	count    int
@@ -69,6 +77,7 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool), stdout io.W
 	cfg := &cliConfig{}
 	var serializer, envelope string
 	fs.StringVar(&cfg.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma separated")
+	cfg.natsAuth.Register(fs)
 	fs.StringVar(&serializer, "serializer", "json", "message format: json or msgpack")
 	fs.StringVar(&envelope, "envelope", "raw", "event framing: raw or hotchocolate")
 	fs.StringVar(&cfg.opts.TopicPrefix, "topic-prefix", "", "HotChocolate SubscriptionOptions.TopicPrefix (hotchocolate envelope)")
@@ -98,6 +107,9 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool), stdout io.W
 	}
 
 	var err error
+	if cfg.natsOpts, err = cfg.natsAuth.Options(); err != nil {
+		return nil, err
+	}
 	if cfg.opts.Serializer, err = wire.ParseSerializer(serializer); err != nil {
 		return nil, fmt.Errorf("--serializer: %w", err)
 	}
@@ -133,7 +145,7 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool), stdout io.W
 
 // publishCLI connects, publishes and flushes.
 func publishCLI(ctx context.Context, cfg *cliConfig, stdout io.Writer) error {
-	nc, err := nats.Connect(cfg.natsURL, nats.Name("subhub publish"), nats.Timeout(5*time.Second))
+	nc, err := nats.Connect(cfg.natsURL, append(cfg.natsOpts, nats.Name("subhub publish"), nats.Timeout(5*time.Second))...)
 	if err != nil {
 		return fmt.Errorf("connect %s: %w", RedactURLs(cfg.natsURL), err)
 	}

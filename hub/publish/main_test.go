@@ -63,6 +63,12 @@ func TestMainArgErrors(t *testing.T) {
 		{"bad env count", envMap{"SUBHUB_COUNT": "many"}, []string{"books", "1"}, `environment SUBHUB_COUNT="many"`},
 		{"bad env complete", envMap{"SUBHUB_COMPLETE": "maybe"}, []string{"books"}, `environment SUBHUB_COMPLETE="maybe"`},
 		{"flag overrides env", envMap{"SUBHUB_ENVELOPE": "hotchocolate"}, []string{"--envelope", "raw", "a b", "1"}, "publish: invalid topic"},
+		{"creds and nkey", nil, []string{"--nats-creds", "a.creds", "--nats-nkey", "a.nk", "books", "1"}, "--nats-creds and --nats-nkey are exclusive: set one"},
+		{"missing creds from env", envMap{"SUBHUB_NATS_CREDS": "/nonexistent/a.creds"}, []string{"books", "1"}, "--nats-creds /nonexistent/a.creds: no such file or directory"},
+		{"missing nkey", nil, []string{"--nats-nkey", "/nonexistent/a.nk", "books", "1"}, "--nats-nkey /nonexistent/a.nk: no such file or directory"},
+		{"cert without key", nil, []string{"--nats-tls-cert", "/nonexistent/c.pem", "books", "1"}, "--nats-tls-cert needs --nats-tls-key"},
+		{"key without cert from env", envMap{"SUBHUB_NATS_TLS_KEY": "/nonexistent/k.pem"}, []string{"books", "1"}, "--nats-tls-key needs --nats-tls-cert"},
+		{"missing ca", nil, []string{"--nats-tls-ca", "/nonexistent/ca.pem", "books", "1"}, "--nats-tls-ca /nonexistent/ca.pem: no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,7 +97,8 @@ func TestMainHelp(t *testing.T) {
 			require.Equal(t, 0, code)
 			require.Empty(t, stderr)
 			require.Contains(t, stdout, "usage: subhub publish")
-			for _, flag := range []string{"-nats-url", "-serializer", "-envelope", "-topic-prefix", "-subject-prefix", "-complete", "-count"} {
+			for _, flag := range []string{"-nats-url", "-serializer", "-envelope", "-topic-prefix", "-subject-prefix", "-complete", "-count",
+				"-nats-creds", "-nats-nkey", "-nats-tls-ca", "-nats-tls-cert", "-nats-tls-key", "--nats-tls-cert with --nats-tls-key for mutual TLS"} {
 				require.Contains(t, stdout, flag)
 			}
 		})

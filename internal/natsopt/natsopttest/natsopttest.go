@@ -23,6 +23,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 	"github.com/stretchr/testify/require"
+
+	"github.com/subhub/subhub/internal/natsopt"
 )
 
 // PKI is a private CA and the certificates it issued, as PEM files in a
@@ -223,4 +225,18 @@ func Start(t testing.TB, o *server.Options) *server.Server {
 	t.Cleanup(srv.Shutdown)
 	require.True(t, srv.ReadyForConnections(10*time.Second), "nats server not ready")
 	return srv
+}
+
+// Args returns the command-line flags that set f.
+func Args(f natsopt.Flags) []string {
+	var args []string
+	for _, a := range []struct{ name, v string }{
+		{"--nats-creds", f.Creds}, {"--nats-nkey", f.Nkey}, {"--nats-tls-ca", f.TLSCA},
+		{"--nats-tls-cert", f.TLSCert}, {"--nats-tls-key", f.TLSKey},
+	} {
+		if a.v != "" {
+			args = append(args, a.name, a.v)
+		}
+	}
+	return args
 }
