@@ -18,6 +18,7 @@ import (
 	"github.com/subhub/subhub/hub"
 	"github.com/subhub/subhub/hub/auth"
 	"github.com/subhub/subhub/hub/graphql"
+	"github.com/subhub/subhub/internal/natsopt"
 	"github.com/subhub/subhub/wire"
 )
 
@@ -38,6 +39,7 @@ type serveConfig struct {
 	jwtSecret     string
 	jwtPublicKey  string
 	origins       string
+	natsAuth      natsopt.Flags
 }
 
 // newServeFlags declares every serve flag; each can also be set through
@@ -50,6 +52,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Listen, "listen", ":8080", "address for WebSocket, SSE and HTTP endpoints")
 	fs.StringVar(&o.Path, "path", "/graphql", "GraphQL endpoint path")
 	fs.StringVar(&cfg.natsURL, "nats-url", "", "NATS server(s) to join, comma-separated; empty starts an embedded NATS server")
+	cfg.natsAuth.Register(fs)
 	fs.StringVar(&cfg.embeddedNATS, "embedded-nats-listen", "127.0.0.1:4222", "listen address of the embedded NATS server (used when --nats-url is empty)")
 	fs.IntVar(&o.NATSPool, "nats-pool", 1, "number of NATS connections; a subject always uses the same one")
 	fs.IntVar(&o.Shards, "shards", 0, "topic registry shards and fan-out loops (0 = 4 x GOMAXPROCS)")
@@ -157,6 +160,12 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 	if err := cfg.loadJWT(); err != nil {
 		return nil, err
 	}
+	if !cfg.natsAuth.IsZero() && cfg.natsURL == "" {
+		return nil, errors.New("--nats-creds, --nats-nkey and --nats-tls-* need --nats-url: the embedded NATS server has no authentication or TLS")
+	}
+	if cfg.opts.NATSOptions, err = cfg.natsAuth.Options(); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -242,7 +251,10 @@ func serve(ctx context.Context, args []string) int {
 	h, err := hub.New(cfg.opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "subhub: %v\n", err)
-		return 2
+		if errors.Is(err, hub.ErrInvalidOption) {
+			return 2
+		}
+		return 1 // NATS refused the credentials or TLS settings
 	}
 	if err := h.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "subhub: %v\n", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,14 +9,20 @@ import (
 	"encoding/pem"
 	"flag"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
 	"github.com/stretchr/testify/require"
 
+	"github.com/subhub/subhub/internal/natsopt"
+	"github.com/subhub/subhub/internal/natsopt/natsopttest"
 	"github.com/subhub/subhub/wire"
 )
 
@@ -183,4 +190,107 @@ func TestParseServeReportsParseErrorsInOneLine(t *testing.T) {
 	require.ErrorIs(t, err, flag.ErrHelp)
 	require.Contains(t, out.String(), "usage: subhub [serve] [flags]")
 	require.Contains(t, out.String(), "-embedded-nats-listen string")
+}
+
+func TestParseServeNATSAuth(t *testing.T) {
+	pki := natsopttest.NewPKI(t)
+	o := &server.Options{}
+	seed := natsopttest.NkeyUser(t, o)
+
+	cfg, err := parseServe(nil, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.Empty(t, cfg.opts.NATSOptions)
+
+	cfg, err = parseServe([]string{"--nats-tls-ca", pki.CAFile}, env(map[string]string{
+		"SUBHUB_NATS_URL":  "tls://127.0.0.1:4222",
+		"SUBHUB_NATS_NKEY": seed,
+	}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, natsopt.Flags{Nkey: seed, TLSCA: pki.CAFile}, cfg.natsAuth)
+	require.Len(t, cfg.opts.NATSOptions, 2, "nkey and TLS")
+
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--nats-nkey", seed}, nil, "--nats-creds, --nats-nkey and --nats-tls-* need --nats-url: the embedded NATS server has no authentication or TLS"},
+		{[]string{"--nats-url", "nats://x", "--nats-creds", seed, "--nats-nkey", seed}, nil, "--nats-creds and --nats-nkey are exclusive: set one"},
+		{[]string{"--nats-url", "nats://x", "--nats-tls-cert", pki.ClientCert}, nil, "--nats-tls-cert needs --nats-tls-key"},
+		{[]string{"--nats-url", "nats://x"}, map[string]string{"SUBHUB_NATS_TLS_CA": seed}, "--nats-tls-ca " + seed + ": no PEM certificate found"},
+		{[]string{"--nats-url", "nats://x", "--nats-creds", seed}, nil, "--nats-creds " + seed + ": not a NATS credentials file"},
+		{[]string{"--nats-url", "nats://x", "--nats-nkey", "/nonexistent/u.nk"}, nil, "--nats-nkey /nonexistent/u.nk: no such file or directory"},
+	} {
+		_, err := parseServe(tc.args, env(tc.env), io.Discard)
+		require.Error(t, err, "%v %v", tc.args, tc.env)
+		require.True(t, strings.HasPrefix(err.Error(), tc.want), "%q", err)
+		require.NotContains(t, err.Error(), "\n")
+	}
+}
+
+// freeAddr returns a loopback address nobody listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// serve joins a NATS server that requires an nkey over mutual TLS with the
+// flags, and exits 1 at once (not retrying in the background) when the
+// server refuses its key.
+func TestServeSecuredNATS(t *testing.T) {
+	pki := natsopttest.NewPKI(t)
+	o := &server.Options{}
+	pki.TLS(o, true)
+	seed := natsopttest.NkeyUser(t, o)
+	srv := natsopttest.Start(t, o)
+	other, err := nkeys.CreateUser()
+	require.NoError(t, err)
+	tlsArgs := []string{"--nats-tls-ca", pki.CAFile, "--nats-tls-cert", pki.ClientCert, "--nats-tls-key", pki.ClientKey}
+
+	args := append([]string{"serve", "--listen", freeAddr(t), "--nats-url", srv.ClientURL(), "--nats-nkey", natsopttest.SeedFile(t, other)}, tlsArgs...)
+	require.Equal(t, 1, run(t.Context(), args))
+
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--listen", addr, "--nats-url", srv.ClientURL(), "--nats-nkey", seed}, tlsArgs...))
+	}()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		cz, err := srv.Connz(nil)
+		return err == nil && len(cz.Conns) == 1 && cz.Conns[0].Name == "subhub-0" && cz.Conns[0].TLSVersion != ""
+	}, 5*time.Second, 20*time.Millisecond)
+	cancel()
+	require.Equal(t, 0, <-done)
+}
+
+// The README's flags table lists exactly the flags of subhub serve.
+func TestREADMEFlagsTableMatchesServe(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, table, ok := strings.Cut(string(b), "\n## Flags\n")
+	require.True(t, ok, "README has no ## Flags section")
+	table, _, _ = strings.Cut(table, "\n## ")
+	var documented []string
+	for _, line := range strings.Split(table, "\n") {
+		if name, ok := strings.CutPrefix(line, "| `--"); ok {
+			name, _, _ = strings.Cut(name, "`")
+			documented = append(documented, name)
+		}
+	}
+	var flags []string
+	newServeFlags(&serveConfig{}, io.Discard).VisitAll(func(f *flag.Flag) { flags = append(flags, f.Name) })
+	require.ElementsMatch(t, flags, documented)
 }
