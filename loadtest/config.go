@@ -10,6 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/subhub/subhub/internal/natsopt"
 )
 
 // Protocol names, as sent in Sec-WebSocket-Protocol.
@@ -72,6 +76,10 @@ type Config struct {
 	Publish string
 	// NATSURL is the NATS server for PublishNATS. Default nats://127.0.0.1:4222.
 	NATSURL string
+	// NATSOptions authenticate and secure the PublishNATS connection
+	// (nats.UserCredentials, nats.Secure and the like); ParseFlags builds
+	// them from --nats-creds, --nats-nkey and --nats-tls-*.
+	NATSOptions []nats.Option
 	// PublishURL is the HTTP publish endpoint for PublishHTTP.
 	PublishURL string
 	// PublishToken is sent as "Authorization: Bearer <token>" when not empty.
@@ -167,7 +175,7 @@ func (l listFlag) Set(s string) error {
 	return nil
 }
 
-func newFlagSet(cfg *Config, urls *[]string, srcIPs *string) *flag.FlagSet {
+func newFlagSet(cfg *Config, urls *[]string, srcIPs *string, natsAuth *natsopt.Flags) *flag.FlagSet {
 	fs := flag.NewFlagSet("subhub loadtest", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Var(listFlag{urls}, "url", "WebSocket URL, repeatable or comma-separated (default ws://127.0.0.1:8080/graphql)")
@@ -187,6 +195,7 @@ func newFlagSet(cfg *Config, urls *[]string, srcIPs *string) *flag.FlagSet {
 	fs.DurationVar(&cfg.Drain, "drain", cfg.Drain, "wait for in-flight messages after publishing")
 	fs.StringVar(&cfg.Publish, "publish", cfg.Publish, "publisher: nats|http")
 	fs.StringVar(&cfg.NATSURL, "nats-url", cfg.NATSURL, "NATS server for --publish nats")
+	natsAuth.Register(fs)
 	fs.StringVar(&cfg.PublishURL, "publish-url", cfg.PublishURL, "endpoint for --publish http")
 	fs.StringVar(&cfg.PublishToken, "publish-token", cfg.PublishToken, "bearer token for --publish http")
 	fs.Float64Var(&cfg.Churn, "churn", cfg.Churn, "subscribe+unsubscribe operations per second on extra connections")
@@ -212,7 +221,7 @@ func Usage(w io.Writer) {
 	cfg := DefaultConfig()
 	var urls []string
 	var src string
-	fs := newFlagSet(&cfg, &urls, &src)
+	fs := newFlagSet(&cfg, &urls, &src, &natsopt.Flags{})
 	fs.SetOutput(w)
 	fmt.Fprintln(w, "usage: subhub loadtest [flags]")
 	fs.PrintDefaults()
@@ -224,7 +233,8 @@ func ParseFlags(args []string) (Config, error) {
 	cfg := DefaultConfig()
 	var urls []string
 	var src string
-	fs := newFlagSet(&cfg, &urls, &src)
+	var natsAuth natsopt.Flags
+	fs := newFlagSet(&cfg, &urls, &src, &natsAuth)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, ErrHelp
@@ -241,6 +251,11 @@ func ParseFlags(args []string) (Config, error) {
 	if len(urls) > 0 {
 		cfg.URLs = urls
 	}
+	natsOpts, err := natsAuth.Options()
+	if err != nil {
+		return cfg, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	cfg.NATSOptions = natsOpts
 	if src != "" {
 		ips, err := ParseSourceIPs(src)
 		if err != nil {

@@ -68,9 +68,15 @@ var topicArg = regexp.MustCompile(`name:\s*"([^"]+)"`)
 
 func startFake(t *testing.T, natsURL string, f faults) *fakeServer {
 	t.Helper()
+	return startFakeWith(t, natsURL, f, nil)
+}
+
+// startFakeWith is startFake with NATS connection options (credentials, TLS).
+func startFakeWith(t *testing.T, natsURL string, f faults, natsOpts []nats.Option) *fakeServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	nc, err := nats.Connect(natsURL)
+	nc, err := nats.Connect(natsURL, natsOpts...)
 	require.NoError(t, err)
 	fs := &fakeServer{t: t, ln: ln, nc: nc, f: f, url: "ws://" + ln.Addr().String() + "/graphql", conns: map[net.Conn]struct{}{}}
 	fs.wg.Add(1)

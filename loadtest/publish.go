@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/subhub/subhub/hub/publish"
 )
 
 // publisher sends messages on a fixed open-loop schedule: message i is due
@@ -44,10 +47,10 @@ func newPublisher(cfg *Config, ts *topicSet) (*publisher, error) {
 	}
 	switch cfg.Publish {
 	case PublishNATS:
-		nc, err := nats.Connect(cfg.NATSURL, nats.Name("subhub-loadtest"), nats.MaxReconnects(-1),
-			nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) { p.errs.Add(1) }))
+		nc, err := nats.Connect(cfg.NATSURL, append(slices.Clone(cfg.NATSOptions), nats.Name("subhub-loadtest"), nats.MaxReconnects(-1),
+			nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) { p.errs.Add(1) }))...)
 		if err != nil {
-			return nil, fmt.Errorf("%w: nats %s: %w", ErrPublish, cfg.NATSURL, err)
+			return nil, fmt.Errorf("%w: nats %s: %w", ErrPublish, publish.RedactURLs(cfg.NATSURL), err)
 		}
 		p.nc = nc
 	case PublishHTTP:
