@@ -23,9 +23,8 @@ import (
 // (natsopt.Refused) fails New: that is configuration, which retrying does
 // not mend. Once connected, the same refusal on a reconnect (credentials
 // revoked or expired, a certificate replaced) is logged at error level and
-// retried forever like any other outage: nats.go reads a credentials or
-// seed file again at every attempt, so replacing the file mends it without
-// a restart.
+// retried forever like any other outage: nats.go reads a credentials file
+// again at every attempt, so renewing the file mends it without a restart.
 func (h *Hub) connectNATS() error {
 	url := strings.Join(h.opts.NATSURLs, ",")
 	for i := 0; i < h.opts.NATSPool; i++ {

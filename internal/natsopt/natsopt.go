@@ -5,9 +5,9 @@
 // Files are read and checked when the options are built, so that a missing
 // file, a malformed PEM or seed, or a certificate without its key stops a
 // command at startup with a one-line reason naming the flag. Error messages
-// never quote a file's contents. The credentials and seed files are read
-// again for every connection attempt (as nats.go does), so that rotating
-// them needs no restart; the TLS files are read once.
+// never quote a file's contents. The credentials file is read again at
+// every connection attempt (nats.UserCredentials), so that a renewed one
+// needs no restart; the nkey's public key and the TLS files are read once.
 package natsopt
 
 import (
