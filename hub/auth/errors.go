@@ -14,6 +14,9 @@ var (
 	// ErrInvalidToken: the token is malformed, its signature does not
 	// verify with the configured key, or it names another algorithm.
 	ErrInvalidToken = errors.New("auth: invalid token")
+	// ErrUnknownKey: the token's kid names no key of the JWKS, or it has
+	// no kid and the JWKS has more than one key.
+	ErrUnknownKey = errors.New("auth: unknown signing key")
 	// ErrExpired: exp (plus the leeway) has passed.
 	ErrExpired = errors.New("auth: token expired")
 	// ErrNotYetValid: nbf (less the leeway) is still to come.
@@ -31,7 +34,7 @@ var (
 // refused: the message of one of the errors above without the package
 // prefix. It never contains any part of the token.
 func Reason(err error) string {
-	for _, e := range [...]error{ErrNoToken, ErrInvalidToken, ErrExpired, ErrNotYetValid, ErrIssuer, ErrAudience, ErrSubjectsClaim} {
+	for _, e := range [...]error{ErrNoToken, ErrInvalidToken, ErrUnknownKey, ErrExpired, ErrNotYetValid, ErrIssuer, ErrAudience, ErrSubjectsClaim} {
 		if errors.Is(err, e) {
 			return strings.TrimPrefix(e.Error(), "auth: ")
 		}

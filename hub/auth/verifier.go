@@ -10,14 +10,16 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Config configures a Verifier. Exactly one of Secret and PublicKeyPEM
-// must be set.
+// Config configures a Verifier. Exactly one of Secret, PublicKeyPEM and
+// JWKSURL must be set.
 type Config struct {
 	// Secret is the HMAC key of HS256/HS384/HS512 tokens, at least
 	// MinSecretBytes long.
@@ -31,13 +33,39 @@ type Config struct {
 	Issuer string
 	// Audience, when set, must be one of the token's aud.
 	Audience string
-	// Leeway is the clock skew allowed on exp and nbf. Zero value means
-	// DefaultLeeway; negative means none.
+	// JWKSURL is the http or https URL of a JSON Web Key Set (RFC 7517)
+	// whose keys verify tokens, chosen by the token's kid; a token without
+	// kid is accepted only if the set has exactly one usable key. Usable
+	// keys are RSA (at least 2048 bits), EC P-256/P-384/P-521 and OKP
+	// Ed25519 ones whose use, if given, is "sig"; a key's alg, if given,
+	// is the only algorithm it verifies. New fetches the set (an error if
+	// it cannot be fetched or holds no usable key) and starts a goroutine
+	// that refreshes it every JWKSRefresh; a token whose kid the set lacks
+	// refreshes it too, at most once per JWKSUnknownKidInterval. A failed
+	// refresh keeps the keys there were and logs a warning. Close stops the
+	// goroutine.
+	JWKSURL string
+	// JWKSRefresh is the interval of background JWKS refreshes. Zero value
+	// means DefaultJWKSRefresh.
+	JWKSRefresh time.Duration
+	// HTTPClient fetches the JWKS; a fetch is bounded by JWKSTimeout
+	// whatever the client's Timeout. Nil means a client of its own.
+	HTTPClient *http.Client
+	// Logger receives what happens to the JWKS: loaded, changed, keys
+	// skipped, refreshes that failed. Nil means slog.Default().
+	Logger *slog.Logger
+	// Leeway is the clock skew allowed on exp and nbf, at most MaxLeeway.
+	// Zero value means DefaultLeeway; negative (NoLeeway) means none.
 	Leeway time.Duration
 }
 
+// NoLeeway is the Config.Leeway that allows no clock skew.
+const NoLeeway time.Duration = -1
+
 // Enabled reports whether c asks for authentication (a key is set).
-func (c Config) Enabled() bool { return len(c.Secret) > 0 || len(c.PublicKeyPEM) > 0 }
+func (c Config) Enabled() bool {
+	return len(c.Secret) > 0 || len(c.PublicKeyPEM) > 0 || c.JWKSURL != ""
+}
 
 const (
 	// MinSecretBytes is the shortest HMAC secret accepted: 256 bits, the
@@ -45,31 +73,49 @@ const (
 	MinSecretBytes = 32
 	// DefaultLeeway is the clock skew allowed on exp and nbf by default.
 	DefaultLeeway = 30 * time.Second
+	// MaxLeeway is the largest Config.Leeway: beyond it a leeway is no
+	// longer clock skew but a longer token lifetime.
+	MaxLeeway = 5 * time.Minute
 	// minRSABits is the smallest RSA modulus accepted.
 	minRSABits = 2048
 )
 
-// Verifier checks tokens against one key. Safe for concurrent use.
+// Verifier checks tokens against one key or a JWKS. Safe for concurrent
+// use.
 type Verifier struct {
-	key    any      // []byte, *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
-	algs   []string // the algorithms of key
+	key    any         // []byte, *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey; nil with remote
+	remote *remoteKeys // the JWKS of Config.JWKSURL; nil without
+	algs   []string    // the algorithms of key, or of any JWKS key
 	leeway time.Duration
 	parser *jwt.Parser
 	now    func() time.Time
 }
 
-// New checks cfg and returns its Verifier. Errors wrap ErrInvalidConfig.
+// New checks cfg and returns its Verifier; with a JWKSURL it fetches the
+// JWKS, and the Verifier must be closed (Close). Errors wrap
+// ErrInvalidConfig.
 func New(cfg Config) (*Verifier, error) {
 	v := &Verifier{leeway: cfg.Leeway, now: time.Now}
-	if v.leeway == 0 {
+	switch {
+	case v.leeway == 0:
 		v.leeway = DefaultLeeway
-	}
-	if v.leeway < 0 {
+	case v.leeway < 0:
 		v.leeway = 0
+	case v.leeway > MaxLeeway:
+		return nil, fmt.Errorf("%w: a leeway of %s is more than %s", ErrInvalidConfig, v.leeway, MaxLeeway)
+	}
+	if cfg.JWKSRefresh < 0 {
+		return nil, fmt.Errorf("%w: the JWKS refresh interval %s is negative", ErrInvalidConfig, cfg.JWKSRefresh)
+	}
+	keys := 0
+	for _, set := range []bool{len(cfg.Secret) > 0, len(cfg.PublicKeyPEM) > 0, cfg.JWKSURL != ""} {
+		if set {
+			keys++
+		}
 	}
 	switch {
-	case len(cfg.Secret) > 0 && len(cfg.PublicKeyPEM) > 0:
-		return nil, fmt.Errorf("%w: a secret and a public key are exclusive", ErrInvalidConfig)
+	case keys > 1:
+		return nil, fmt.Errorf("%w: a secret, a public key and a JWKS URL are exclusive: set one", ErrInvalidConfig)
 	case len(cfg.Secret) > 0:
 		if len(cfg.Secret) < MinSecretBytes {
 			return nil, fmt.Errorf("%w: the secret is %d bytes, at least %d are required", ErrInvalidConfig, len(cfg.Secret), MinSecretBytes)
@@ -85,8 +131,20 @@ func New(cfg Config) (*Verifier, error) {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 		}
 		v.key = key
+	case cfg.JWKSURL != "":
+		// Checked before the fetch below, so that an error after it cannot
+		// leave the refresher running.
+		if err := CheckJWKSURL(cfg.JWKSURL); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+		}
+		r, err := newRemoteKeys(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+		}
+		v.remote = r
+		v.algs = jwksAlgs
 	default:
-		return nil, fmt.Errorf("%w: no secret or public key", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: no secret, public key or JWKS URL", ErrInvalidConfig)
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(v.algs),
@@ -103,8 +161,40 @@ func New(cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
-// Algorithms returns the JWS algorithms v accepts.
+// Algorithms returns the JWS algorithms v accepts; with a JWKS, each key
+// accepts only those of its type (and its alg, if it has one).
 func (v *Verifier) Algorithms() []string { return append([]string(nil), v.algs...) }
+
+// Close stops the JWKS refresher of a Verifier made with a JWKSURL and
+// waits for it to end; Verify keeps using the last keys fetched, without
+// refreshing them. It does nothing for other Verifiers or a nil one, and
+// may be called more than once.
+func (v *Verifier) Close() {
+	if v != nil && v.remote != nil {
+		v.remote.close()
+	}
+}
+
+// keyFor returns the key that verifies t: v.key, or the JWKS key that
+// t's kid names if it verifies t's algorithm.
+func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
+	if v.remote == nil {
+		return v.key, nil
+	}
+	raw, hasKid := t.Header["kid"]
+	kid, ok := raw.(string)
+	if hasKid && !ok {
+		return nil, ErrInvalidToken
+	}
+	k := v.remote.lookup(kid, hasKid)
+	switch {
+	case k == nil:
+		return nil, ErrUnknownKey
+	case !k.algorithmAllowed(t.Method.Alg()):
+		return nil, ErrInvalidToken
+	}
+	return k.key, nil
+}
 
 // parsePublicKey reads the first PEM block of b as a public key.
 func parsePublicKey(b []byte) (any, error) {
@@ -185,10 +275,12 @@ func (v *Verifier) Verify(token string) (*Grant, error) {
 		if _, crit := t.Header["crit"]; crit {
 			return nil, ErrInvalidToken
 		}
-		return v.key, nil
+		return v.keyFor(t)
 	})
 	switch {
 	case err == nil:
+	case errors.Is(err, ErrUnknownKey):
+		return nil, ErrUnknownKey
 	case errors.Is(err, jwt.ErrTokenMalformed), errors.Is(err, jwt.ErrTokenSignatureInvalid),
 		errors.Is(err, jwt.ErrTokenUnverifiable):
 		return nil, ErrInvalidToken

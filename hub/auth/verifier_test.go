@@ -303,7 +303,7 @@ func TestConfigValidation(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		"nothing":      {Config{}, "no secret or public key"},
+		"nothing":      {Config{}, "no secret, public key or JWKS URL"},
 		"both":         {Config{Secret: secret, PublicKeyPEM: publicPEM(t, &rk.PublicKey)}, "exclusive"},
 		"short secret": {Config{Secret: []byte("short")}, "the secret is 5 bytes, at least 32 are required"},
 		"not PEM":      {Config{PublicKeyPEM: []byte("not a key")}, "no PEM block"},
