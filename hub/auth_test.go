@@ -2,14 +2,29 @@ package hub
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
 	"io"
+	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
@@ -299,9 +314,11 @@ func TestAuthOptions(t *testing.T) {
 		want string
 	}{
 		{auth.Config{Secret: []byte("short")}, "jwt-secret: auth: invalid configuration: the secret is 5 bytes, at least 32 are required"},
-		{auth.Config{Secret: testSecret, PublicKeyPEM: []byte("x")}, "jwt-secret: auth: invalid configuration: a secret and a public key are exclusive"},
+		{auth.Config{Secret: testSecret, PublicKeyPEM: []byte("x")}, "jwt-secret: auth: invalid configuration: a secret, a public key and a JWKS URL are exclusive: set one"},
 		{auth.Config{PublicKeyPEM: []byte("not pem")}, "jwt-public-key: auth: invalid configuration: no PEM block found"},
-		{auth.Config{Issuer: "x"}, "jwt-issuer and jwt-audience need jwt-secret or jwt-public-key"},
+		{auth.Config{Issuer: "x"}, "jwt-issuer and jwt-audience need jwt-secret, jwt-public-key or jwt-jwks-url"},
+		{auth.Config{JWKSURL: "ftp://idp.example/jwks"}, `jwt-jwks-url: auth: invalid configuration: JWKS URL "ftp://idp.example/jwks": want an http:// or https:// URL`},
+		{auth.Config{Secret: testSecret, Leeway: 6 * time.Minute}, "jwt-secret: auth: invalid configuration: a leeway of 6m0s is more than 5m0s"},
 	} {
 		o := base
 		o.JWT = tc.jwt
@@ -332,4 +349,241 @@ func TestAuthLegacyReinitExtends(t *testing.T) {
 	require.Equal(t, "ka", c.next()["type"])
 	c.expectSilence(4 * time.Second) // past the first token's expiry
 	require.Zero(t, h.Stats().AuthExpired.Load())
+}
+
+// jwksServer serves a JWKS on 127.0.0.1, as an identity provider does,
+// and counts the requests.
+type jwksServer struct {
+	*httptest.Server
+	requests atomic.Int64
+	mu       sync.Mutex
+	status   int
+	body     []byte
+}
+
+func newJWKSServer(t *testing.T, keys ...map[string]any) *jwksServer {
+	t.Helper()
+	s := &jwksServer{}
+	s.serve(t, keys...)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		s.requests.Add(1)
+		s.mu.Lock()
+		status, body := s.status, s.body
+		s.mu.Unlock()
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// serve answers with a JWKS of keys from now on.
+func (s *jwksServer) serve(t *testing.T, keys ...map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"keys": keys})
+	require.NoError(t, err)
+	s.answer(http.StatusOK, b)
+}
+
+func (s *jwksServer) answer(status int, body []byte) {
+	s.mu.Lock()
+	s.status, s.body = status, body
+	s.mu.Unlock()
+}
+
+var b64url = base64.RawURLEncoding.EncodeToString
+
+// ecJWK is the JWK of key's public key, with kid.
+func ecJWK(t *testing.T, key *ecdsa.PrivateKey, kid string) map[string]any {
+	t.Helper()
+	p, err := key.PublicKey.Bytes()
+	require.NoError(t, err)
+	n := (len(p) - 1) / 2
+	return map[string]any{"kty": "EC", "crv": key.Curve.Params().Name, "kid": kid, "x": b64url(p[1 : 1+n]), "y": b64url(p[1+n:])}
+}
+
+func rsaJWK(key *rsa.PrivateKey, kid string) map[string]any {
+	return map[string]any{"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+		"n": b64url(key.N.Bytes()), "e": b64url(big.NewInt(int64(key.E)).Bytes())}
+}
+
+func edJWK(key ed25519.PrivateKey, kid string) map[string]any {
+	return map[string]any{"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": b64url(key.Public().(ed25519.PublicKey))}
+}
+
+func newECKey(t *testing.T, c elliptic.Curve) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(c, rand.Reader)
+	require.NoError(t, err)
+	return k
+}
+
+// kidToken signs claims with key and m, naming kid.
+func kidToken(t *testing.T, m jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(m, claims)
+	tok.Header["kid"] = kid
+	s, err := tok.SignedString(key)
+	require.NoError(t, err)
+	return s
+}
+
+// withJWKS enables authentication with the JWKS of s and no leeway.
+func withJWKS(s *jwksServer, refresh time.Duration) func(*Options) {
+	return func(o *Options) {
+		o.JWT = auth.Config{JWKSURL: s.URL + "/.well-known/jwks.json", JWKSRefresh: refresh, Leeway: auth.NoLeeway}
+	}
+}
+
+// wsAuth dials h, presents tok in connection_init and reports whether the
+// hub acknowledged it; a refusal must be close 4403.
+func wsAuth(t *testing.T, h *Hub, tok string) bool {
+	t.Helper()
+	c := dialWS(t, h)
+	c.initWith(map[string]any{"Authorization": "Bearer " + tok})
+	op, payload, err := c.frame(5 * time.Second)
+	require.NoError(t, err)
+	if op == ws.OpText {
+		require.Contains(t, string(payload), `"connection_ack"`)
+		return true
+	}
+	require.Equal(t, ws.OpClose, op)
+	code, _ := ws.ParseCloseFrameData(payload)
+	require.Equal(t, ws.StatusCode(4403), code)
+	return false
+}
+
+// Tokens signed by a key of the IdP's JWKS are accepted over real
+// WebSockets and SSE, others refused; after the IdP rotates its keys a
+// token with the new kid is accepted once the refresh it causes is done,
+// and a flood of unknown kids causes no more than that one refresh.
+func TestAuthJWKS(t *testing.T) {
+	t.Parallel()
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	p256, p384 := newECKey(t, elliptic.P256()), newECKey(t, elliptic.P384())
+	idp := newJWKSServer(t, rsaJWK(rk, "rsa-1"), ecJWK(t, p256, "ec-1"), edJWK(ed, "ed-1"))
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), withJWKS(idp, time.Hour))
+	require.Equal(t, int64(1), idp.requests.Load(), "fetched at startup")
+	c := jwt.MapClaims{"sub": "u1", "exp": time.Now().Add(time.Hour).Unix()}
+
+	require.True(t, wsAuth(t, h, kidToken(t, jwt.SigningMethodRS256, rk, "rsa-1", c)))
+	require.True(t, wsAuth(t, h, kidToken(t, jwt.SigningMethodES256, p256, "ec-1", c)))
+	require.True(t, wsAuth(t, h, kidToken(t, jwt.SigningMethodEdDSA, ed, "ed-1", c)))
+	resp := sseRequest(t, h, "jwks", "", "Authorization: Bearer "+kidToken(t, jwt.SigningMethodES256, p256, "ec-1", c)+"\r\n")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp.Body.Close()
+
+	other := newECKey(t, elliptic.P256())
+	for name, tok := range map[string]string{
+		"another key, a known kid":    kidToken(t, jwt.SigningMethodES256, other, "ec-1", c),
+		"PS256 on an RS256-only key":  kidToken(t, jwt.SigningMethodPS256, rk, "rsa-1", c),
+		"ES256 token, RSA kid":        kidToken(t, jwt.SigningMethodES256, p256, "rsa-1", c),
+		"HS256 keyed with the secret": token(t, c),
+		"expired":                     kidToken(t, jwt.SigningMethodES256, p256, "ec-1", jwt.MapClaims{"exp": time.Now().Add(-time.Second).Unix()}),
+	} {
+		require.False(t, wsAuth(t, h, tok), name)
+	}
+	require.Equal(t, int64(1), idp.requests.Load(), "known kids cause no fetch")
+
+	// The IdP rotates: ec-1 goes, ec-2 comes.
+	idp.serve(t, rsaJWK(rk, "rsa-1"), ecJWK(t, p384, "ec-2"))
+	require.True(t, wsAuth(t, h, kidToken(t, jwt.SigningMethodES384, p384, "ec-2", c)), "accepted after the refresh its kid caused")
+	require.Equal(t, int64(2), idp.requests.Load())
+	require.True(t, wsAuth(t, h, kidToken(t, jwt.SigningMethodRS256, rk, "rsa-1", c)))
+	require.False(t, wsAuth(t, h, kidToken(t, jwt.SigningMethodES256, p256, "ec-1", c)), "a key the IdP removed")
+
+	failures := h.Stats().AuthFailures.Load()
+	for i := range 20 {
+		require.False(t, wsAuth(t, h, kidToken(t, jwt.SigningMethodES256, other, "made-up-"+strconv.Itoa(i), c)))
+	}
+	require.Equal(t, failures+20, h.Stats().AuthFailures.Load())
+	require.Equal(t, int64(2), idp.requests.Load(), "unknown kids refresh at most once per %s", auth.JWKSUnknownKidInterval)
+}
+
+// A refresh that fails, however it fails, keeps the keys there were.
+func TestAuthJWKSFailedRefreshKeepsKeys(t *testing.T) {
+	t.Parallel()
+	key := newECKey(t, elliptic.P256())
+	idp := newJWKSServer(t, ecJWK(t, key, "k1"))
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), withJWKS(idp, 5*time.Millisecond))
+	tok := kidToken(t, jwt.SigningMethodES256, key, "k1", jwt.MapClaims{"sub": "u"})
+	require.True(t, wsAuth(t, h, tok))
+	for _, fail := range []struct {
+		status int
+		body   string
+	}{
+		{http.StatusServiceUnavailable, "down"},
+		{http.StatusOK, "<html>login</html>"},
+		{http.StatusOK, `{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"enc","x":"AA","y":"AA"}]}`},
+		{http.StatusOK, strings.Repeat(" ", auth.MaxJWKSBytes+1)},
+	} {
+		idp.answer(fail.status, []byte(fail.body))
+		n := idp.requests.Load()
+		require.Eventually(t, func() bool { return idp.requests.Load() >= n+2 }, 5*time.Second, time.Millisecond)
+		require.True(t, wsAuth(t, h, tok), "%d %.30q", fail.status, fail.body)
+	}
+}
+
+// A JWKS that cannot be used stops New with a one-line reason that names
+// the option; so does a JWKS URL with another key.
+func TestAuthJWKSStartupErrors(t *testing.T) {
+	t.Parallel()
+	key := newECKey(t, elliptic.P256())
+	idp := newJWKSServer(t, ecJWK(t, key, "k1"))
+	for name, tc := range map[string]struct {
+		status int
+		body   string
+		jwt    auth.Config
+		want   string
+	}{
+		"HTTP error": {status: http.StatusNotFound, body: "no", want: "HTTP 404 Not Found"},
+		"not JSON":   {status: http.StatusOK, body: "<html>", want: "not a JWKS"},
+		"oversized": {status: http.StatusOK, body: `{"keys":[` + strings.Repeat(`{},`, auth.MaxJWKSBytes/3) + `{}]}`,
+			want: "larger than 1048576 bytes"},
+		"no usable key": {status: http.StatusOK, body: `{"keys":[{"kty":"EC","crv":"P-256","use":"enc","x":"AA","y":"AA"}]}`,
+			want: `no usable key among 1; key 0: use "enc"`},
+		"unreachable":  {jwt: auth.Config{JWKSURL: "http://127.0.0.1:1/jwks"}, want: "connection refused"},
+		"with secret":  {jwt: auth.Config{JWKSURL: idp.URL, Secret: testSecret}, want: "jwt-secret: auth: invalid configuration: a secret, a public key and a JWKS URL are exclusive"},
+		"with PEM key": {jwt: auth.Config{JWKSURL: idp.URL, PublicKeyPEM: []byte("x")}, want: "exclusive"},
+	} {
+		idp.answer(tc.status, []byte(tc.body))
+		o := Options{NATSURLs: []string{"nats://127.0.0.1:1"}, JWT: tc.jwt}
+		if o.JWT.JWKSURL == "" {
+			o.JWT.JWKSURL = idp.URL
+		}
+		h, err := New(o)
+		require.Nil(t, h, name)
+		require.ErrorIs(t, err, ErrInvalidOption, name)
+		require.ErrorContains(t, err, tc.want, name)
+		require.NotContains(t, err.Error(), "\n", name)
+		if o.JWT.Secret == nil && o.JWT.PublicKeyPEM == nil {
+			require.ErrorContains(t, err, "hub: invalid option: jwt-jwks-url: auth: invalid configuration: JWKS ", name)
+		}
+	}
+}
+
+// jwksRefreshers counts the goroutines that refresh a JWKS.
+func jwksRefreshers() int {
+	buf := make([]byte, 4<<20)
+	return bytes.Count(buf[:runtime.Stack(buf, true)], []byte("auth.(*remoteKeys).run("))
+}
+
+// Not parallel: it counts the refreshers of the whole process, and
+// parallel tests start only after the sequential ones have ended.
+func TestShutdownStopsJWKSRefresher(t *testing.T) {
+	key := newECKey(t, elliptic.P256())
+	idp := newJWKSServer(t, ecJWK(t, key, "k1"))
+	e := startNATS(t)
+	require.Zero(t, jwksRefreshers())
+	h := startHub(t, e.ClientURL(), withJWKS(idp, time.Millisecond))
+	require.Eventually(t, func() bool { return jwksRefreshers() == 1 && idp.requests.Load() > 2 }, 5*time.Second, time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, h.Shutdown(ctx))
+	require.Eventually(t, func() bool { return jwksRefreshers() == 0 }, 5*time.Second, time.Millisecond)
 }

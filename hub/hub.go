@@ -65,10 +65,12 @@ type Hub struct {
 
 var configureNetpoll sync.Once
 
-// New validates opts, connects the NATS pool and prepares the fan-out loops.
-// It does not listen yet; call Start. A NATS server that is down is retried
-// in the background, but one that refuses the credentials or TLS settings
-// (Options.NATSOptions, or the URL's user) fails New.
+// New validates opts, fetches a JWKS (Options.JWT.JWKSURL), connects the
+// NATS pool and prepares the fan-out loops. It does not listen yet; call
+// Start, then Shutdown, which also stops the JWKS refresher that New
+// started. A NATS server that is down is retried in the background, but one
+// that refuses the credentials or TLS settings (Options.NATSOptions, or the
+// URL's user) fails New.
 func New(opts Options) (*Hub, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -106,6 +108,7 @@ func New(opts Options) (*Hub, error) {
 		h.loops = append(h.loops, newLoop(h, i))
 	}
 	if err := h.connectNATS(); err != nil {
+		o.verifier.Close()
 		return nil, err
 	}
 	for _, nc := range h.pool {
@@ -124,6 +127,7 @@ func (h *Hub) Start() error {
 	ln, err := netpoll.CreateListener("tcp", h.opts.Listen)
 	if err != nil {
 		h.closeNATS()
+		h.opts.verifier.Close()
 		return fmt.Errorf("hub: listen %s: %w", h.opts.Listen, err)
 	}
 	h.ln = ln
@@ -135,6 +139,7 @@ func (h *Hub) Start() error {
 	if err != nil {
 		ln.Close()
 		h.closeNATS()
+		h.opts.verifier.Close()
 		return fmt.Errorf("hub: event loop: %w", err)
 	}
 	h.el = el
@@ -162,7 +167,8 @@ func (h *Hub) Addr() net.Addr { return h.addr }
 
 // Shutdown stops accepting connections, closes every client with 1001
 // (going away) so it reconnects elsewhere, waits for them to go (or ctx to
-// end), then drains the NATS connections.
+// end), then drains the NATS connections and stops the JWKS refresher
+// (Options.JWT.JWKSURL).
 func (h *Hub) Shutdown(ctx context.Context) error {
 	if !h.closing.CompareAndSwap(false, true) {
 		return ErrClosed
@@ -212,6 +218,7 @@ wait:
 		cancel()
 	}
 	h.drainNATS(ctx)
+	h.opts.verifier.Close() // stops a JWKS refresher
 	close(h.stop)
 	h.writers.stopAndWait()
 	h.wg.Wait()

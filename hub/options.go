@@ -111,8 +111,11 @@ type Options struct {
 	// "Authorization: Bearer <PublishToken>".
 	PublishToken string
 
-	// JWT enables client authentication when JWT.Secret or JWT.PublicKeyPEM
-	// is set (see package auth); the zero value accepts every client.
+	// JWT enables client authentication when JWT.Secret, JWT.PublicKeyPEM
+	// or JWT.JWKSURL is set (see package auth); the zero value accepts every
+	// client. A JWKS is fetched by New, which fails if it cannot be, and
+	// refreshed in the background until Shutdown. Nil JWT.Logger means
+	// Logger.
 	// WebSocket clients then present a JWT in connection_init (or the
 	// upgrade request's Authorization header), SSE clients in the
 	// Authorization header or the token query parameter.
@@ -273,20 +276,6 @@ func (o Options) withDefaults() (Options, error) {
 	if o.PlanCacheSize < 1 {
 		return o, fmt.Errorf("%w: plan-cache-size %d must be positive", ErrInvalidOption, o.PlanCacheSize)
 	}
-	switch {
-	case o.JWT.Enabled():
-		name := "jwt-public-key"
-		if len(o.JWT.Secret) > 0 {
-			name = "jwt-secret"
-		}
-		v, err := auth.New(o.JWT)
-		if err != nil {
-			return o, fmt.Errorf("%w: %s: %v", ErrInvalidOption, name, err)
-		}
-		o.verifier = v
-	case o.JWT.Issuer != "" || o.JWT.Audience != "":
-		return o, fmt.Errorf("%w: jwt-issuer and jwt-audience need jwt-secret or jwt-public-key", ErrInvalidOption)
-	}
 	origins, err := newOriginPolicy(o.AllowedOrigins)
 	if err != nil {
 		return o, fmt.Errorf("%w: allowed-origins: %w", ErrInvalidOption, err)
@@ -294,6 +283,28 @@ func (o Options) withDefaults() (Options, error) {
 	o.origins = origins
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	// Last: with a JWKS URL the verifier fetches it and starts a goroutine,
+	// which no later error may leave behind.
+	switch {
+	case o.JWT.Enabled():
+		name := "jwt-public-key"
+		switch {
+		case len(o.JWT.Secret) > 0:
+			name = "jwt-secret"
+		case o.JWT.JWKSURL != "":
+			name = "jwt-jwks-url"
+		}
+		if o.JWT.Logger == nil {
+			o.JWT.Logger = o.Logger
+		}
+		v, err := auth.New(o.JWT)
+		if err != nil {
+			return o, fmt.Errorf("%w: %s: %v", ErrInvalidOption, name, err)
+		}
+		o.verifier = v
+	case o.JWT.Issuer != "" || o.JWT.Audience != "":
+		return o, fmt.Errorf("%w: jwt-issuer and jwt-audience need jwt-secret, jwt-public-key or jwt-jwks-url", ErrInvalidOption)
 	}
 	return o, nil
 }
