@@ -38,9 +38,14 @@ type serveConfig struct {
 	pprofListen   string
 	jwtSecret     string
 	jwtPublicKey  string
+	jwtLeeway     time.Duration
 	origins       string
 	natsAuth      natsopt.Flags
 }
+
+// minJWKSRefresh is the shortest --jwt-jwks-refresh: every node fetches
+// the identity provider's JWKS that often.
+const minJWKSRefresh = 10 * time.Second
 
 // newServeFlags declares every serve flag; each can also be set through
 // the environment as SUBHUB_<FLAG> (dashes become underscores), and a flag
@@ -77,8 +82,13 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.PublishToken, "publish-token", "", "enables POST /publish, requiring Authorization: Bearer <token>")
 	fs.StringVar(&cfg.jwtSecret, "jwt-secret", "", "enables client authentication: HS256/HS384/HS512 JWTs signed with this secret (at least 32 bytes)")
 	fs.StringVar(&cfg.jwtPublicKey, "jwt-public-key", "", "enables client authentication: PEM file with the RSA, ECDSA or Ed25519 public key that verifies client JWTs")
-	fs.StringVar(&o.JWT.Issuer, "jwt-issuer", "", "with --jwt-secret or --jwt-public-key: the iss that client tokens must have")
-	fs.StringVar(&o.JWT.Audience, "jwt-audience", "", "with --jwt-secret or --jwt-public-key: the aud that client tokens must include")
+	fs.StringVar(&o.JWT.JWKSURL, "jwt-jwks-url", "", "enables client authentication: http(s) URL of the identity provider's JWKS, fetched at startup; "+
+		"the token's kid picks the RSA, EC or Ed25519 key")
+	fs.DurationVar(&o.JWT.JWKSRefresh, "jwt-jwks-refresh", auth.DefaultJWKSRefresh, "with --jwt-jwks-url: interval of background JWKS refreshes (at least 10s); "+
+		"an unknown kid also refreshes, at most every 30s")
+	fs.StringVar(&o.JWT.Issuer, "jwt-issuer", "", "with a JWT key (--jwt-secret, --jwt-public-key or --jwt-jwks-url): the iss that client tokens must have")
+	fs.StringVar(&o.JWT.Audience, "jwt-audience", "", "with a JWT key: the aud that client tokens must include")
+	fs.DurationVar(&cfg.jwtLeeway, "jwt-leeway", auth.DefaultLeeway, "with a JWT key: clock skew allowed on token exp and nbf (0 to 5m)")
 	fs.StringVar(&cfg.origins, "allowed-origins", "", "comma-separated origins (scheme://host[:port]) whose pages may use the GraphQL endpoint across origins, or *; "+
 		"others get 403 for WebSocket and SSE. Empty: no CORS, WebSocket upgrades from any origin (set it in production)")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -173,9 +183,30 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 // bad key stops startup with a reason naming the flag (never the secret).
 func (cfg *serveConfig) loadJWT() error {
 	j := &cfg.opts.JWT
+	if cfg.jwtLeeway < 0 || cfg.jwtLeeway > auth.MaxLeeway {
+		return fmt.Errorf("--jwt-leeway must be between 0 and %s, got %s", auth.MaxLeeway, cfg.jwtLeeway)
+	}
+	j.Leeway = cfg.jwtLeeway
+	if j.Leeway == 0 {
+		j.Leeway = auth.NoLeeway // Config's zero value is the default
+	}
+	keys := 0
+	for _, k := range []string{cfg.jwtSecret, cfg.jwtPublicKey, j.JWKSURL} {
+		if k != "" {
+			keys++
+		}
+	}
 	switch {
-	case cfg.jwtSecret != "" && cfg.jwtPublicKey != "":
-		return errors.New("--jwt-secret and --jwt-public-key are exclusive: set one")
+	case keys > 1:
+		return errors.New("--jwt-secret, --jwt-public-key and --jwt-jwks-url are exclusive: set one")
+	case j.JWKSURL != "":
+		// Fetched by hub.New, which fails if the JWKS cannot be used.
+		if err := auth.CheckJWKSURL(j.JWKSURL); err != nil {
+			return fmt.Errorf("--jwt-jwks-url: %v", err)
+		}
+		if j.JWKSRefresh < minJWKSRefresh {
+			return fmt.Errorf("--jwt-jwks-refresh must be at least %s, got %s", minJWKSRefresh, j.JWKSRefresh)
+		}
 	case cfg.jwtSecret != "":
 		j.Secret = []byte(cfg.jwtSecret)
 		if _, err := auth.New(*j); err != nil {
@@ -191,7 +222,7 @@ func (cfg *serveConfig) loadJWT() error {
 			return fmt.Errorf("--jwt-public-key %s: %v", cfg.jwtPublicKey, strings.TrimPrefix(err.Error(), auth.ErrInvalidConfig.Error()+": "))
 		}
 	case j.Issuer != "" || j.Audience != "":
-		return errors.New("--jwt-issuer and --jwt-audience need --jwt-secret or --jwt-public-key")
+		return errors.New("--jwt-issuer and --jwt-audience need --jwt-secret, --jwt-public-key or --jwt-jwks-url")
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/nats-io/nkeys"
 	"github.com/stretchr/testify/require"
 
+	"github.com/subhub/subhub/hub/auth"
 	"github.com/subhub/subhub/internal/natsopt"
 	"github.com/subhub/subhub/internal/natsopt/natsopttest"
 	"github.com/subhub/subhub/wire"
@@ -160,10 +162,19 @@ func TestParseServeJWT(t *testing.T) {
 	}{
 		{[]string{"--jwt-secret", "short"}, nil, "--jwt-secret: the secret is 5 bytes, at least 32 are required"},
 		{nil, map[string]string{"SUBHUB_JWT_SECRET": "short"}, "--jwt-secret: the secret is 5 bytes"},
-		{[]string{"--jwt-secret", secret, "--jwt-public-key", keyFile}, nil, "--jwt-secret and --jwt-public-key are exclusive"},
+		{[]string{"--jwt-secret", secret, "--jwt-public-key", keyFile}, nil, "--jwt-secret, --jwt-public-key and --jwt-jwks-url are exclusive: set one"},
+		{[]string{"--jwt-jwks-url", "https://idp.example/jwks", "--jwt-public-key", keyFile}, nil, "--jwt-secret, --jwt-public-key and --jwt-jwks-url are exclusive"},
+		{[]string{"--jwt-jwks-url", "https://idp.example/jwks"}, map[string]string{"SUBHUB_JWT_SECRET": secret}, "are exclusive"},
+		{[]string{"--jwt-jwks-url", "ftp://idp.example/jwks"}, nil, `--jwt-jwks-url: JWKS URL "ftp://idp.example/jwks": want an http:// or https:// URL`},
+		{[]string{"--jwt-jwks-url", "idp.example/jwks"}, nil, "want an http:// or https:// URL"},
+		{[]string{"--jwt-jwks-url", "https://idp.example/jwks", "--jwt-jwks-refresh", "1s"}, nil, "--jwt-jwks-refresh must be at least 10s, got 1s"},
+		{[]string{"--jwt-jwks-url", "https://idp.example/jwks", "--jwt-jwks-refresh", "0"}, nil, "--jwt-jwks-refresh must be at least 10s, got 0s"},
+		{[]string{"--jwt-leeway", "-1s"}, nil, "--jwt-leeway must be between 0 and 5m0s, got -1s"},
+		{nil, map[string]string{"SUBHUB_JWT_LEEWAY": "6m"}, "--jwt-leeway must be between 0 and 5m0s, got 6m0s"},
+		{[]string{"--jwt-leeway", "soon"}, nil, "invalid value"},
 		{[]string{"--jwt-public-key", filepath.Join(t.TempDir(), "missing.pem")}, nil, "--jwt-public-key: open "},
 		{[]string{"--jwt-public-key", badPEM}, nil, "--jwt-public-key " + badPEM + ": no PEM block found"},
-		{[]string{"--jwt-audience", "x"}, nil, "--jwt-issuer and --jwt-audience need --jwt-secret or --jwt-public-key"},
+		{[]string{"--jwt-audience", "x"}, nil, "--jwt-issuer and --jwt-audience need --jwt-secret, --jwt-public-key or --jwt-jwks-url"},
 	} {
 		_, err := parseServe(tc.args, env(tc.env), io.Discard)
 		require.Error(t, err, "%v %v", tc.args, tc.env)
@@ -172,6 +183,33 @@ func TestParseServeJWT(t *testing.T) {
 	}
 	require.Equal(t, 2, run(t.Context(), []string{"serve", "--jwt-secret", "short"}))
 	require.Equal(t, 2, run(t.Context(), []string{"serve", "--jwt-public-key", badPEM}))
+}
+
+func TestParseServeJWKSAndLeeway(t *testing.T) {
+	cfg, err := parseServe(nil, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, auth.DefaultLeeway, cfg.opts.JWT.Leeway, "30s by default")
+	require.Equal(t, auth.DefaultJWKSRefresh, cfg.opts.JWT.JWKSRefresh)
+
+	cfg, err = parseServe([]string{"--jwt-leeway", "0"}, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, auth.NoLeeway, cfg.opts.JWT.Leeway, "0 is no leeway, not Config's default")
+	cfg, err = parseServe(nil, env(map[string]string{"SUBHUB_JWT_LEEWAY": "5m"}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Minute, cfg.opts.JWT.Leeway)
+
+	cfg, err = parseServe([]string{"--jwt-jwks-url", "https://idp.example/.well-known/jwks.json", "--jwt-issuer", "https://idp.example/"},
+		env(map[string]string{"SUBHUB_JWT_JWKS_REFRESH": "1m", "SUBHUB_JWT_LEEWAY": "10s"}), io.Discard)
+	require.NoError(t, err, "parsing fetches nothing")
+	require.Equal(t, "https://idp.example/.well-known/jwks.json", cfg.opts.JWT.JWKSURL)
+	require.Equal(t, time.Minute, cfg.opts.JWT.JWKSRefresh)
+	require.Equal(t, 10*time.Second, cfg.opts.JWT.Leeway)
+	require.True(t, cfg.opts.JWT.Enabled())
+
+	// A JWKS that cannot be fetched stops serve before it listens.
+	idp := httptest.NewServer(http.NotFoundHandler())
+	defer idp.Close()
+	require.Equal(t, 2, run(t.Context(), []string{"serve", "--nats-url", "nats://127.0.0.1:1", "--listen", "127.0.0.1:0", "--jwt-jwks-url", idp.URL + "/jwks"}))
 }
 
 // A flag that does not parse gets the same one-line reason as a value out of
