@@ -475,7 +475,6 @@ func TestAuthJWKS(t *testing.T) {
 	require.True(t, wsAuth(t, h, kidToken(t, jwt.SigningMethodEdDSA, ed, "ed-1", c)))
 	resp := sseRequest(t, h, "jwks", "", "Authorization: Bearer "+kidToken(t, jwt.SigningMethodES256, p256, "ec-1", c)+"\r\n")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	resp.Body.Close()
 
 	other := newECKey(t, elliptic.P256())
 	for name, tok := range map[string]string{
