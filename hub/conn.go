@@ -42,6 +42,13 @@ type conn struct {
 	continued bool // "100 Continue" sent for the pending HTTP request
 	discard   bool // closed for flooding: input is skipped
 
+	// Not read-side state: they sit here, in the read side's padding, so
+	// that conn stays in the 208-byte size class.
+	fdClosed bool // set by onClosed under wmu: fd must not be written
+	// stream says the connection holds a place in Hub.streams
+	// (MaxConnections). Guarded by mu.
+	stream bool
+
 	// subs are the connection's active subscriptions. Guarded by mu
 	// because a topic completion (fan-out loop) removes entries too.
 	subs []*sub
@@ -71,16 +78,11 @@ type conn struct {
 	// the expiry timer reads it under mu.
 	cred *credential
 
-	wmu      sync.Mutex
-	fdClosed bool // set by onClosed under wmu: fd must not be written
-	// stream says the connection holds a place in Hub.streams
-	// (MaxConnections). Guarded by mu; it sits here, in fdClosed's padding,
-	// so that conn stays in the 208-byte size class.
-	stream bool
-	// cors selects the CORS header lines of the answers to the request
-	// (originPolicy.heads; corsNone for none). Set with the request like
-	// headReq and guarded by mu; it sits in fdClosed's padding too.
-	cors uint16
+	wmu sync.Mutex // guards fdClosed
+	// cors says which CORS header lines the answers to the request carry
+	// (see originPolicy.match; nil for none). Set with the request like
+	// headReq and guarded by mu.
+	cors *string
 }
 
 // sub is one subscription of one connection. Immutable after creation except

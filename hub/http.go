@@ -49,11 +49,12 @@ func (c *conn) handleHTTP(b []byte) (int, bool) {
 	}
 	// Answers from the endpoint, errors included, carry the CORS headers
 	// for the request's Origin, so that a page can read why it failed.
-	cors, originOK := corsNone, true
+	var cors *string
+	originOK := true
 	if req.URL.Path == c.h.opts.Path {
 		cors, originOK = c.h.opts.origins.match(req.Header)
 	}
-	if cors != corsNone || req.Method == http.MethodHead {
+	if cors != nil || req.Method == http.MethodHead {
 		c.mu.Lock()
 		c.cors = cors
 		c.headReq = req.Method == http.MethodHead
@@ -248,7 +249,7 @@ func (c *conn) httpResponse(status int, contentType string, body []byte, extraHe
 	b = append(b, "\r\nConnection: close\r\n"...)
 	b = append(b, extraHeaders...)
 	c.mu.Lock()
-	b = append(b, c.h.opts.origins.headers(c.cors)...)
+	b = c.h.opts.origins.appendHeaders(b, c.cors)
 	b = append(b, "\r\n"...)
 	if !c.headReq {
 		// A HEAD answer has the headers of the GET answer, no content

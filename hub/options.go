@@ -125,8 +125,9 @@ type Options struct {
 
 	// AllowedOrigins lists the origins (scheme://host[:port], as browsers
 	// send them in Origin; an element may hold several, comma-separated)
-	// whose pages may use the GraphQL endpoint, or is "*" alone for every
-	// origin (see ParseAllowedOrigins). Empty (the zero value) means no CORS
+	// and subdomain patterns (scheme://*.domain[:port]) whose pages may use
+	// the GraphQL endpoint, or is "*" alone for every origin (see
+	// ParseAllowedOrigins). Empty (the zero value) means no CORS
 	// headers and WebSocket upgrades from any origin, as for servers that
 	// only non-browser and same-origin clients reach. Otherwise the
 	// endpoint's answers carry CORS headers for an allowed Origin

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/require"
@@ -34,6 +35,11 @@ func TestParseAllowedOrigins(t *testing.T) {
 		"http://127.0.0.1:5173":         {"http://127.0.0.1:5173"},
 		"chrome-extension://abcdefgh":   {"chrome-extension://abcdefgh"},
 		"https://xn--bcher-kva.example": {"https://xn--bcher-kva.example"},
+		"https://*.example.com":         {"https://*.example.com"},
+		"HTTPS://*.Example.COM:443":     {"https://*.example.com"},
+		"https://*.example.com:8443":    {"https://*.example.com:8443"},
+		"http://*.localhost:3000":       {"http://*.localhost:3000"},
+		"https://*.a.example, https://a.example, https://*.a.example:443": {"https://*.a.example", "https://a.example"},
 	} {
 		got, err := ParseAllowedOrigins(in)
 		require.NoError(t, err, "%q", in)
@@ -56,7 +62,25 @@ func TestParseAllowedOrigins(t *testing.T) {
 		"https://a.example:0":         "port 0 is not between 1 and 65535",
 		"https://a.example:70000":     "port 70000 is not between 1 and 65535",
 		"https://a.example:x":         "is not an origin",
-		"https://*.example.com":       "wildcards are not supported",
+		"https://*":                   `"https://*": a wildcard needs a domain after it: want scheme://*.domain[:port]`,
+		"https://*:443":               "a wildcard needs a domain after it",
+		"https://*.":                  "a wildcard needs a domain after it",
+		"https://a.*.com":             `"https://a.*.com": "*" may only stand for whole labels at the left of the host`,
+		"https://*example.com":        `"*" may only stand for whole labels at the left`,
+		"https://*.*.example.com":     `"*" may only stand for whole labels at the left`,
+		"https://a*.example.com":      `"*" may only stand for whole labels at the left`,
+		"*.example.com":               `"*.example.com" has no scheme: want scheme://*.domain[:port], such as https://*.example.com`,
+		"*://a.example.com":           "the scheme cannot be a wildcard",
+		"https*://a.example.com":      "the scheme cannot be a wildcard",
+		"example.*":                   "is not an origin or a wildcard pattern",
+		"https://*.example.com/":      `"https://*.example.com/" has more than an origin`,
+		"https://*.example.com:0":     `"https://*.example.com:0": port 0 is not between 1 and 65535`,
+		"https://*.com":               `"https://*.com" would allow every site under the top-level domain "com"`,
+		"https://*.1.2.3":             "a wildcard needs a domain name, not an IP address",
+		"https://*.[::1]:8080":        "a wildcard needs a domain name, not an IP address",
+		"https://*.example.com.":      `"example.com." is not a domain name`,
+		"https://*..example.com":      "is not a domain name",
+		"https://*.bücher.example":    "xn--",
 		"null":                        `"null" cannot be allowed`,
 		"https://bücher.example":      "xn--",
 		"mailto:x@example.com":        "is not an origin",
@@ -72,6 +96,81 @@ func TestParseAllowedOrigins(t *testing.T) {
 	}
 	_, err := ParseAllowedOrigins(strings.Join(many, ","))
 	require.ErrorContains(t, err, "at most 4096")
+	for i := range many {
+		many[i] = "https://*.a" + strconv.Itoa(i) + ".example"
+	}
+	_, err = ParseAllowedOrigins(strings.Join(many[:maxOriginPatterns], ","))
+	require.NoError(t, err)
+	_, err = ParseAllowedOrigins(strings.Join(many[:maxOriginPatterns+1], ","))
+	require.ErrorContains(t, err, "65 wildcard patterns; at most 64")
+}
+
+func TestOriginPatternMatch(t *testing.T) {
+	t.Parallel()
+	p, err := newOriginPolicy([]string{"https://*.example.com, http://*.dev.example:8080, https://app.other.example"})
+	require.NoError(t, err)
+	require.Len(t, p.patterns, 2)
+	for origin, want := range map[string]bool{
+		"https://a.example.com":              true,
+		"https://a.b.example.com":            true,
+		"https://xn--bcher-kva.example.com":  true,
+		"https://a-b_c.example.com":          true,
+		"https://A.Example.COM":              true, // case-insensitive, like exact entries
+		" https://a.example.com ":            true,
+		"https://example.com":                false, // the domain itself is not a subdomain
+		"https://.example.com":               false,
+		"https://a..example.com":             false,
+		"https://evilexample.com":            false,
+		"https://a.evilexample.com":          false,
+		"https://example.com.evil.example":   false,
+		"https://a.example.com.evil":         false,
+		"http://a.example.com":               false, // another scheme
+		"wss://a.example.com":                false,
+		"https://a.example.com:443":          false, // browsers never send a default port
+		"https://a.example.com:8443":         false, // another port
+		"https://evil.example:1.example.com": false,
+		"https://u@a.example.com":            false,
+		"https://evil.example/.example.com":  false,
+		"https://evil.example?.example.com":  false,
+		"https://a b.example.com":            false,
+		"https://a.example.com.":             false,
+		"http://x.dev.example:8080":          true,
+		"http://x.dev.example":               false, // the pattern's port is required
+		"http://x.dev.example:8081":          false,
+		"http://dev.example:8080":            false,
+		"https://app.other.example":          true, // exact entries still work
+		"https://x.app.other.example":        false,
+		"null":                               false,
+		"":                                   false,
+	} {
+		cors, ok := p.match(http.Header{"Origin": {origin}})
+		require.Equal(t, want, ok, "%q", origin)
+		b := string(p.appendHeaders(nil, cors))
+		if want {
+			o := strings.ToLower(strings.TrimSpace(origin))
+			require.Equal(t, "Access-Control-Allow-Origin: "+o+"\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n", b, "%q", origin)
+		} else {
+			require.Equal(t, "Vary: Origin\r\n", b, "%q", origin)
+		}
+	}
+	cors, ok := p.match(http.Header{"Origin": {"https://a.example.com", "https://b.example.com"}})
+	require.False(t, ok, "two Origins")
+	require.Equal(t, "Vary: Origin\r\n", string(p.appendHeaders(nil, cors)))
+	cors, ok = p.match(http.Header{})
+	require.True(t, ok, "no Origin")
+	require.Equal(t, "Vary: Origin\r\n", string(p.appendHeaders(nil, cors)))
+
+	for _, pat := range []string{"http://*.localhost", "http://*.localhost:3000"} {
+		p, err := newOriginPolicy([]string{pat})
+		require.NoError(t, err)
+		_, ok := p.match(http.Header{"Origin": {strings.Replace(pat, "*", "app", 1)}})
+		require.True(t, ok, pat)
+	}
+}
+
+// conn must stay in its size class: the CORS answer is one pointer.
+func TestConnSize(t *testing.T) {
+	require.LessOrEqual(t, unsafe.Sizeof(conn{}), uintptr(208))
 }
 
 func TestOptionsAllowedOrigins(t *testing.T) {
@@ -327,6 +426,38 @@ func TestCORSAnyOrigin(t *testing.T) {
 	c := dialWSHeader(t, h, http.Header{"Origin": {"https://anywhere.example"}})
 	c.init()
 	require.Zero(t, h.Stats().OriginRefused.Load())
+}
+
+// A wildcard entry allows the WebSockets and SSE streams of every
+// subdomain's pages, and the answers name the page's own origin.
+func TestCORSWildcardOrigin(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	h := startHub(t, e.ClientURL(), func(o *Options) { o.AllowedOrigins = []string{"https://*.example.com", appOrigin} })
+
+	for _, origin := range []string{"https://tenant1.example.com", "https://a.b.example.com", appOrigin} {
+		c := dialWSHeader(t, h, http.Header{"Origin": {origin}})
+		c.init()
+		resp, _ := answer(t, h, sseGet("wild", "Origin: "+origin+"\r\n"))
+		require.Equal(t, http.StatusOK, resp.StatusCode, origin)
+		requireCORS(t, resp, origin, origin)
+		resp, _ = answer(t, h, "OPTIONS /graphql HTTP/1.1\r\nHost: x\r\nOrigin: "+origin+"\r\nAccess-Control-Request-Method: POST\r\n\r\n")
+		require.Equal(t, http.StatusNoContent, resp.StatusCode, origin)
+		requireCORS(t, resp, origin, "preflight from "+origin)
+	}
+	refused := []string{"https://example.com", "https://evilexample.com", "http://a.example.com", "https://a.example.com:8443", "https://a.example.com.evil.example"}
+	for _, origin := range refused {
+		d := ws.Dialer{Protocols: []string{wire.SubprotocolTransportWS}, Timeout: 5 * time.Second,
+			Header: ws.HandshakeHeaderHTTP(http.Header{"Origin": {origin}})}
+		_, _, _, err := d.Dial(t.Context(), "ws://"+h.Addr().String()+"/graphql")
+		var rejected ws.StatusError
+		require.ErrorAs(t, err, &rejected, origin)
+		require.Equal(t, http.StatusForbidden, int(rejected), origin)
+		resp, _ := answer(t, h, sseGet("wild", "Origin: "+origin+"\r\n"))
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, origin)
+		requireNoCORS(t, resp, origin)
+	}
+	require.Equal(t, int64(2*len(refused)), h.Stats().OriginRefused.Load())
 }
 
 // Without AllowedOrigins nothing changes for WebSocket and SSE clients:

@@ -89,7 +89,7 @@ func (c *conn) startSSE(req *http.Request, body []byte) {
 	} else {
 		c.out = append(c.out, sseHead11...)
 	}
-	c.out = append(c.out, c.h.opts.origins.headers(c.cors)...)
+	c.out = c.h.opts.origins.appendHeaders(c.out, c.cors)
 	c.out = append(c.out, "\r\n"...)
 	c.mu.Unlock()
 

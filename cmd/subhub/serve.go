@@ -89,7 +89,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.JWT.Issuer, "jwt-issuer", "", "with a JWT key (--jwt-secret, --jwt-public-key or --jwt-jwks-url): the iss that client tokens must have")
 	fs.StringVar(&o.JWT.Audience, "jwt-audience", "", "with a JWT key: the aud that client tokens must include")
 	fs.DurationVar(&cfg.jwtLeeway, "jwt-leeway", auth.DefaultLeeway, "with a JWT key: clock skew allowed on token exp and nbf (0 to 5m)")
-	fs.StringVar(&cfg.origins, "allowed-origins", "", "comma-separated origins (scheme://host[:port]) whose pages may use the GraphQL endpoint across origins, or *; "+
+	fs.StringVar(&cfg.origins, "allowed-origins", "", "comma-separated origins (scheme://host[:port]) or subdomain patterns (scheme://*.domain[:port]) whose pages may use the GraphQL endpoint across origins, or *; "+
 		"others get 403 for WebSocket and SSE. Empty: no CORS, WebSocket upgrades from any origin (set it in production)")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&cfg.pprofListen, "pprof-listen", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty disables")

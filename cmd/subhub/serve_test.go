@@ -92,6 +92,10 @@ func TestParseServeAllowedOrigins(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"https://app.example.com", "http://localhost:3000"}, cfg.opts.AllowedOrigins)
 
+	cfg, err = parseServe([]string{"--allowed-origins", "https://*.Example.com,http://localhost:3000"}, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://*.example.com", "http://localhost:3000"}, cfg.opts.AllowedOrigins)
+
 	cfg, err = parseServe([]string{"--allowed-origins", "*"}, env(map[string]string{"SUBHUB_ALLOWED_ORIGINS": "https://a.example"}), io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, []string{"*"}, cfg.opts.AllowedOrigins, "the flag wins over the environment")
@@ -104,7 +108,9 @@ func TestParseServeAllowedOrigins(t *testing.T) {
 		{[]string{"--allowed-origins", "https://app.example.com/"}, nil, `--allowed-origins: "https://app.example.com/" has more than an origin`},
 		{[]string{"--allowed-origins", "app.example.com"}, nil, `--allowed-origins: "app.example.com" is not an origin: want scheme://host[:port]`},
 		{[]string{"--allowed-origins", "*,https://a.example"}, nil, `--allowed-origins: "*" allows every origin and cannot be combined with a list`},
-		{nil, map[string]string{"SUBHUB_ALLOWED_ORIGINS": "https://*.example.com"}, "--allowed-origins: \"https://*.example.com\": wildcards are not supported"},
+		{nil, map[string]string{"SUBHUB_ALLOWED_ORIGINS": "https://a.*.example.com"}, `--allowed-origins: "https://a.*.example.com": "*" may only stand for whole labels at the left of the host`},
+		{[]string{"--allowed-origins", "*.example.com"}, nil, `--allowed-origins: "*.example.com" has no scheme`},
+		{[]string{"--allowed-origins", "https://*"}, nil, `--allowed-origins: "https://*": a wildcard needs a domain after it`},
 	} {
 		_, err := parseServe(tc.args, env(tc.env), io.Discard)
 		require.Error(t, err, "%v %v", tc.args, tc.env)
