@@ -21,6 +21,9 @@ type jwk struct {
 	algs []string // the JWS algorithms it verifies: its alg, or all of its type's
 }
 
+// algorithmAllowed reports whether k verifies alg.
+func (k *jwk) algorithmAllowed(alg string) bool { return slices.Contains(k.algs, alg) }
+
 // keySet is a parsed JWKS: its usable keys by kid. Read-only once made.
 type keySet struct {
 	keys  []jwk

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -257,6 +256,3 @@ func (r *remoteKeys) fetch() (set *keySet, skipped []error, sum [sha256.Size]byt
 	}
 	return set, skipped, sha256.Sum256(b), nil
 }
-
-// algorithmAllowed reports whether k verifies alg.
-func (k *jwk) algorithmAllowed(alg string) bool { return slices.Contains(k.algs, alg) }

@@ -132,11 +132,7 @@ func New(cfg Config) (*Verifier, error) {
 		}
 		v.key = key
 	case cfg.JWKSURL != "":
-		// Checked before the fetch below, so that an error after it cannot
-		// leave the refresher running.
-		if err := CheckJWKSURL(cfg.JWKSURL); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
-		}
+		// Last: nothing may fail after the refresher started.
 		r, err := newRemoteKeys(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
