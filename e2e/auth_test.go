@@ -109,7 +109,9 @@ func TestSSEClientToken(t *testing.T) {
 func TestGraphQLWSClientTokenExpiry(t *testing.T) {
 	t.Parallel()
 	n := startSubhub(t, nil, func(o *hub.Options) { o.JWT = auth.Config{Secret: e2eSecret, Leeway: -1} })
-	tok := e2eToken(t, jwt.MapClaims{"exp": time.Now().Add(3 * time.Second).Unix()})
+	// Long enough for node to start and connect on a loaded machine: with
+	// 3 s a -race run of every package at once saw the token expire first.
+	tok := e2eToken(t, jwt.MapClaims{"exp": time.Now().Add(8 * time.Second).Unix()})
 	p := startNodeEnv(t, tok, "graphql-ws-client.js", n.wsURL(), `subscription { topic(name: "soon.gone") }`, "100")
 	require.Equal(t, true, p.line(t)["connected"])
 	n.waitNATSSubs(t, 1)
