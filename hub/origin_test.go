@@ -391,12 +391,7 @@ func TestCORSWebSocketOrigin(t *testing.T) {
 	b.init()
 
 	for _, origin := range []string{"https://evil.example", "null", "http://app.example.com"} {
-		d := ws.Dialer{Protocols: []string{wire.SubprotocolTransportWS}, Timeout: 5 * time.Second,
-			Header: ws.HandshakeHeaderHTTP(http.Header{"Origin": {origin}})}
-		_, _, _, err := d.Dial(t.Context(), "ws://"+h.Addr().String()+"/graphql")
-		var rejected ws.StatusError
-		require.ErrorAs(t, err, &rejected, origin)
-		require.Equal(t, http.StatusForbidden, int(rejected), origin)
+		requireUpgradeForbidden(t, h, origin)
 	}
 	require.Equal(t, int64(3), h.Stats().OriginRefused.Load())
 	_, metrics := httpGet(t, h, "/metrics", nil)
@@ -447,12 +442,7 @@ func TestCORSWildcardOrigin(t *testing.T) {
 	}
 	refused := []string{"https://example.com", "https://evilexample.com", "http://a.example.com", "https://a.example.com:8443", "https://a.example.com.evil.example"}
 	for _, origin := range refused {
-		d := ws.Dialer{Protocols: []string{wire.SubprotocolTransportWS}, Timeout: 5 * time.Second,
-			Header: ws.HandshakeHeaderHTTP(http.Header{"Origin": {origin}})}
-		_, _, _, err := d.Dial(t.Context(), "ws://"+h.Addr().String()+"/graphql")
-		var rejected ws.StatusError
-		require.ErrorAs(t, err, &rejected, origin)
-		require.Equal(t, http.StatusForbidden, int(rejected), origin)
+		requireUpgradeForbidden(t, h, origin)
 		resp, _ := answer(t, h, sseGet("wild", "Origin: "+origin+"\r\n"))
 		require.Equal(t, http.StatusForbidden, resp.StatusCode, origin)
 		requireNoCORS(t, resp, origin)
@@ -496,4 +486,16 @@ func TestCORSOffByDefault(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	require.Equal(t, "GET, POST, OPTIONS", resp.Header.Get("Allow"))
 	c.sync()
+}
+
+// requireUpgradeForbidden dials a WebSocket upgrade from origin and requires
+// the 403 that refuses it.
+func requireUpgradeForbidden(t *testing.T, h *Hub, origin string) {
+	t.Helper()
+	d := ws.Dialer{Protocols: []string{wire.SubprotocolTransportWS}, Timeout: 5 * time.Second,
+		Header: ws.HandshakeHeaderHTTP(http.Header{"Origin": {origin}})}
+	_, _, _, err := d.Dial(t.Context(), "ws://"+h.Addr().String()+"/graphql")
+	var rejected ws.StatusError
+	require.ErrorAs(t, err, &rejected, origin)
+	require.Equal(t, http.StatusForbidden, int(rejected), origin)
 }

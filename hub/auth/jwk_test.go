@@ -35,8 +35,8 @@ func edJWKOf(pub ed25519.PublicKey) map[string]any {
 	return map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64url(pub)}
 }
 
-// with returns a copy of m with kv set (a nil value deletes the member).
-func with(m map[string]any, kv ...any) map[string]any {
+// copyWith returns a copy of m with kv set (a nil value deletes the member).
+func copyWith(m map[string]any, kv ...any) map[string]any {
 	c := make(map[string]any, len(m))
 	for k, v := range m {
 		c[k] = v
@@ -94,23 +94,23 @@ func TestParseJWK(t *testing.T) {
 		algs []string
 	}{
 		"RSA":               {rsaJ, rsaAlgs},
-		"RSA use sig":       {with(rsaJ, "use", "sig", "kid", "r1"), rsaAlgs},
-		"RSA RS256":         {with(rsaJ, "alg", "RS256"), []string{"RS256"}},
-		"RSA RS384":         {with(rsaJ, "alg", "RS384"), []string{"RS384"}},
-		"RSA RS512":         {with(rsaJ, "alg", "RS512"), []string{"RS512"}},
-		"RSA PS256":         {with(rsaJ, "alg", "PS256"), []string{"PS256"}},
-		"RSA PS512":         {with(rsaJ, "alg", "PS512"), []string{"PS512"}},
-		"RSA key_ops":       {with(rsaJ, "key_ops", []string{"verify"}), rsaAlgs},
-		"RSA padded base64": {with(rsaJ, "e", "AQAB=="), rsaAlgs},
-		"RSA x5c ignored":   {with(rsaJ, "x5c", []string{"MIIB"}, "x5t", "abc"), rsaAlgs},
+		"RSA use sig":       {copyWith(rsaJ, "use", "sig", "kid", "r1"), rsaAlgs},
+		"RSA RS256":         {copyWith(rsaJ, "alg", "RS256"), []string{"RS256"}},
+		"RSA RS384":         {copyWith(rsaJ, "alg", "RS384"), []string{"RS384"}},
+		"RSA RS512":         {copyWith(rsaJ, "alg", "RS512"), []string{"RS512"}},
+		"RSA PS256":         {copyWith(rsaJ, "alg", "PS256"), []string{"PS256"}},
+		"RSA PS512":         {copyWith(rsaJ, "alg", "PS512"), []string{"PS512"}},
+		"RSA key_ops":       {copyWith(rsaJ, "key_ops", []string{"verify"}), rsaAlgs},
+		"RSA padded base64": {copyWith(rsaJ, "e", "AQAB=="), rsaAlgs},
+		"RSA x5c ignored":   {copyWith(rsaJ, "x5c", []string{"MIIB"}, "x5t", "abc"), rsaAlgs},
 		"EC P-256":          {p256, []string{"ES256"}},
-		"EC P-256 ES256":    {with(p256, "alg", "ES256"), []string{"ES256"}},
+		"EC P-256 ES256":    {copyWith(p256, "alg", "ES256"), []string{"ES256"}},
 		"EC P-384":          {p384, []string{"ES384"}},
-		"EC P-384 ES384":    {with(p384, "alg", "ES384"), []string{"ES384"}},
+		"EC P-384 ES384":    {copyWith(p384, "alg", "ES384"), []string{"ES384"}},
 		"EC P-521":          {p521, []string{"ES512"}},
-		"EC P-521 ES512":    {with(p521, "alg", "ES512"), []string{"ES512"}},
+		"EC P-521 ES512":    {copyWith(p521, "alg", "ES512"), []string{"ES512"}},
 		"OKP Ed25519":       {ed, []string{"EdDSA"}},
-		"OKP Ed25519 EdDSA": {with(ed, "alg", "EdDSA", "use", "sig"), []string{"EdDSA"}},
+		"OKP Ed25519 EdDSA": {copyWith(ed, "alg", "EdDSA", "use", "sig"), []string{"EdDSA"}},
 	} {
 		k, err := parseJWK(mustJSON(t, tc.jwk))
 		require.NoError(t, err, name)
@@ -131,47 +131,47 @@ func TestParseJWK(t *testing.T) {
 	y, err := base64.RawURLEncoding.DecodeString(p256["y"].(string))
 	require.NoError(t, err)
 	y[len(y)-1]++
-	offCurve := with(p256, "y", b64url(y))
+	offCurve := copyWith(p256, "y", b64url(y))
 
 	for name, tc := range map[string]struct {
 		jwk  any
 		want string
 	}{
-		"use enc":              {with(rsaJ, "use", "enc"), `use "enc"`},
-		"use other":            {with(rsaJ, "use", "tls"), `unknown use "tls"`},
-		"key_ops without it":   {with(rsaJ, "key_ops", []string{"encrypt"}), "does not include verify"},
-		"private key":          {with(p256, "d", "AAAA"), "a private key"},
+		"use enc":              {copyWith(rsaJ, "use", "enc"), `use "enc"`},
+		"use other":            {copyWith(rsaJ, "use", "tls"), `unknown use "tls"`},
+		"key_ops without it":   {copyWith(rsaJ, "key_ops", []string{"encrypt"}), "does not include verify"},
+		"private key":          {copyWith(p256, "d", "AAAA"), "a private key"},
 		"oct":                  {map[string]any{"kty": "oct", "k": "c2VjcmV0"}, "kty oct"},
-		"no kty":               {with(rsaJ, "kty", nil), "no kty"},
-		"unknown kty":          {with(rsaJ, "kty", "DSA"), `unsupported kty "DSA"`},
+		"no kty":               {copyWith(rsaJ, "kty", nil), "no kty"},
+		"unknown kty":          {copyWith(rsaJ, "kty", "DSA"), `unsupported kty "DSA"`},
 		"not an object":        {"RSA", "not a JWK"},
-		"kid a number":         {with(rsaJ, "kid", 7), "not a JWK"},
-		"RSA no n":             {with(rsaJ, "n", nil), `no "n"`},
-		"RSA no e":             {with(rsaJ, "e", nil), `no "e"`},
-		"RSA bad base64 n":     {with(rsaJ, "n", "ab+/cd"), `"n" is not base64url`},
-		"RSA bad base64 e":     {with(rsaJ, "e", "A!AB"), `"e" is not base64url`},
-		"RSA even e":           {with(rsaJ, "e", b64url([]byte{1, 0, 0})), "not an odd exponent"},
-		"RSA e of 1":           {with(rsaJ, "e", b64url([]byte{1})), "not an odd exponent"},
-		"RSA huge e":           {with(rsaJ, "e", b64url([]byte{1, 0, 0, 0, 1})), "too large an exponent"},
+		"kid a number":         {copyWith(rsaJ, "kid", 7), "not a JWK"},
+		"RSA no n":             {copyWith(rsaJ, "n", nil), `no "n"`},
+		"RSA no e":             {copyWith(rsaJ, "e", nil), `no "e"`},
+		"RSA bad base64 n":     {copyWith(rsaJ, "n", "ab+/cd"), `"n" is not base64url`},
+		"RSA bad base64 e":     {copyWith(rsaJ, "e", "A!AB"), `"e" is not base64url`},
+		"RSA even e":           {copyWith(rsaJ, "e", b64url([]byte{1, 0, 0})), "not an odd exponent"},
+		"RSA e of 1":           {copyWith(rsaJ, "e", b64url([]byte{1})), "not an odd exponent"},
+		"RSA huge e":           {copyWith(rsaJ, "e", b64url([]byte{1, 0, 0, 0, 1})), "too large an exponent"},
 		"RSA small":            {rsaJWKOf(&small.PublicKey), "1024 bits, at least 2048"},
-		"RSA with ES256":       {with(rsaJ, "alg", "ES256"), `alg "ES256" does not fit a RSA key`},
-		"RSA with HS256":       {with(rsaJ, "alg", "HS256"), `alg "HS256" does not fit`},
-		"RSA with RSA-OAEP":    {with(rsaJ, "alg", "RSA-OAEP"), `alg "RSA-OAEP" does not fit`},
-		"RSA with none":        {with(rsaJ, "alg", "none"), `alg "none" does not fit`},
-		"EC wrong alg":         {with(p256, "alg", "ES384"), `alg "ES384" does not fit a EC P-256 key (want ES256)`},
-		"EC wrong curve name":  {with(p384, "crv", "P-256"), "must be 32 bytes each, not 48 and 48"},
-		"EC unknown curve":     {with(p256, "crv", "secp256k1"), `unsupported EC crv "secp256k1"`},
-		"EC no crv":            {with(p256, "crv", nil), `unsupported EC crv ""`},
+		"RSA with ES256":       {copyWith(rsaJ, "alg", "ES256"), `alg "ES256" does not fit a RSA key`},
+		"RSA with HS256":       {copyWith(rsaJ, "alg", "HS256"), `alg "HS256" does not fit`},
+		"RSA with RSA-OAEP":    {copyWith(rsaJ, "alg", "RSA-OAEP"), `alg "RSA-OAEP" does not fit`},
+		"RSA with none":        {copyWith(rsaJ, "alg", "none"), `alg "none" does not fit`},
+		"EC wrong alg":         {copyWith(p256, "alg", "ES384"), `alg "ES384" does not fit a EC P-256 key (want ES256)`},
+		"EC wrong curve name":  {copyWith(p384, "crv", "P-256"), "must be 32 bytes each, not 48 and 48"},
+		"EC unknown curve":     {copyWith(p256, "crv", "secp256k1"), `unsupported EC crv "secp256k1"`},
+		"EC no crv":            {copyWith(p256, "crv", nil), `unsupported EC crv ""`},
 		"EC point off curve":   {offCurve, "not a P-256 public key"},
-		"EC short x":           {with(p256, "x", b64url(make([]byte, 31))), "must be 32 bytes each, not 31 and 32"},
-		"EC no y":              {with(p256, "y", nil), `no "y"`},
-		"EC bad base64 x":      {with(p256, "x", "%%%"), `"x" is not base64url`},
-		"OKP X25519":           {with(ed, "crv", "X25519"), `unsupported OKP crv "X25519"`},
-		"OKP Ed448":            {with(ed, "crv", "Ed448"), `unsupported OKP crv "Ed448"`},
-		"OKP short":            {with(ed, "x", b64url(make([]byte, 31))), "must be 32 bytes, not 31"},
-		"OKP bad base64":       {with(ed, "x", "a b"), `"x" is not base64url`},
-		"OKP with ES256":       {with(ed, "alg", "ES256"), `alg "ES256" does not fit a OKP Ed25519 key`},
-		"OKP Ed25519 alg name": {with(ed, "alg", "Ed25519"), `alg "Ed25519" does not fit`},
+		"EC short x":           {copyWith(p256, "x", b64url(make([]byte, 31))), "must be 32 bytes each, not 31 and 32"},
+		"EC no y":              {copyWith(p256, "y", nil), `no "y"`},
+		"EC bad base64 x":      {copyWith(p256, "x", "%%%"), `"x" is not base64url`},
+		"OKP X25519":           {copyWith(ed, "crv", "X25519"), `unsupported OKP crv "X25519"`},
+		"OKP Ed448":            {copyWith(ed, "crv", "Ed448"), `unsupported OKP crv "Ed448"`},
+		"OKP short":            {copyWith(ed, "x", b64url(make([]byte, 31))), "must be 32 bytes, not 31"},
+		"OKP bad base64":       {copyWith(ed, "x", "a b"), `"x" is not base64url`},
+		"OKP with ES256":       {copyWith(ed, "alg", "ES256"), `alg "ES256" does not fit a OKP Ed25519 key`},
+		"OKP Ed25519 alg name": {copyWith(ed, "alg", "Ed25519"), `alg "Ed25519" does not fit`},
 	} {
 		_, err := parseJWK(mustJSON(t, tc.jwk))
 		require.Error(t, err, name)
@@ -184,10 +184,10 @@ func TestParseJWKS(t *testing.T) {
 	t.Parallel()
 	rk := testRSAKey(t)
 	ec := testECKeys(t)
-	rsaJ := with(rsaJWKOf(&rk.PublicKey), "kid", "r")
-	p256 := with(ecJWKOf(t, &ec.p256.PublicKey), "kid", "e")
-	enc := with(rsaJ, "kid", "enc", "use", "enc")
-	dup := with(p256, "kid", "r")
+	rsaJ := copyWith(rsaJWKOf(&rk.PublicKey), "kid", "r")
+	p256 := copyWith(ecJWKOf(t, &ec.p256.PublicKey), "kid", "e")
+	enc := copyWith(rsaJ, "kid", "enc", "use", "enc")
+	dup := copyWith(p256, "kid", "r")
 
 	set, skipped, err := parseJWKS(mustJSON(t, map[string]any{"keys": []any{rsaJ, enc, p256, dup, "junk"}}))
 	require.NoError(t, err)
@@ -202,7 +202,7 @@ func TestParseJWKS(t *testing.T) {
 	require.Nil(t, set.find("", false), "no kid: only a set of one key")
 	require.Nil(t, set.find("", true), "an empty kid names no key")
 
-	set, _, err = parseJWKS(mustJSON(t, map[string]any{"keys": []any{with(rsaJ, "kid", nil), enc}}))
+	set, _, err = parseJWKS(mustJSON(t, map[string]any{"keys": []any{copyWith(rsaJ, "kid", nil), enc}}))
 	require.NoError(t, err)
 	require.NotNil(t, set.find("", false), "no kid: the only usable key")
 	require.Nil(t, set.find("r", true))

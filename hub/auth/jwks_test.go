@@ -122,13 +122,13 @@ func TestJWKSVerify(t *testing.T) {
 	require.NoError(t, err)
 	edPub := edPriv.Public().(ed25519.PublicKey)
 	s := newJWKSServer(t,
-		with(rsaJWKOf(&rk.PublicKey), "kid", "rsa"),
-		with(rsaJWKOf(&rk.PublicKey), "kid", "rs256-only", "alg", "RS256"),
-		with(ecJWKOf(t, &ec.p256.PublicKey), "kid", "p256"),
-		with(ecJWKOf(t, &ec.p384.PublicKey), "kid", "p384", "alg", "ES384"),
-		with(ecJWKOf(t, &ec.p521.PublicKey), "kid", "p521"),
-		with(edJWKOf(edPub), "kid", "ed", "use", "sig"),
-		with(ecJWKOf(t, &ec.p256.PublicKey), "kid", "enc", "use", "enc"),
+		copyWith(rsaJWKOf(&rk.PublicKey), "kid", "rsa"),
+		copyWith(rsaJWKOf(&rk.PublicKey), "kid", "rs256-only", "alg", "RS256"),
+		copyWith(ecJWKOf(t, &ec.p256.PublicKey), "kid", "p256"),
+		copyWith(ecJWKOf(t, &ec.p384.PublicKey), "kid", "p384", "alg", "ES384"),
+		copyWith(ecJWKOf(t, &ec.p521.PublicKey), "kid", "p521"),
+		copyWith(edJWKOf(edPub), "kid", "ed", "use", "sig"),
+		copyWith(ecJWKOf(t, &ec.p256.PublicKey), "kid", "enc", "use", "enc"),
 	)
 	v := jwksVerifier(t, s, nil)
 	require.Equal(t, jwksAlgs, v.Algorithms())
@@ -194,7 +194,7 @@ func TestJWKSVerify(t *testing.T) {
 func TestJWKSTokenWithoutKid(t *testing.T) {
 	t.Parallel()
 	ec := testECKeys(t)
-	s := newJWKSServer(t, ecJWKOf(t, &ec.p256.PublicKey), with(ecJWKOf(t, &ec.p384.PublicKey), "use", "enc"))
+	s := newJWKSServer(t, ecJWKOf(t, &ec.p256.PublicKey), copyWith(ecJWKOf(t, &ec.p384.PublicKey), "use", "enc"))
 	v := jwksVerifier(t, s, nil)
 	_, err := v.Verify(signKid(t, jwt.SigningMethodES256, ec.p256, "", nil))
 	require.NoError(t, err, "the only usable key")
@@ -208,7 +208,7 @@ func TestJWKSTokenWithoutKid(t *testing.T) {
 func TestJWKSUnknownKidRefresh(t *testing.T) {
 	t.Parallel()
 	ec := testECKeys(t)
-	s := newJWKSServer(t, with(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"))
+	s := newJWKSServer(t, copyWith(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"))
 	v := jwksVerifier(t, s, nil)
 	now := time.Unix(1_800_000_000, 0)
 	var clock sync.Mutex
@@ -216,7 +216,7 @@ func TestJWKSUnknownKidRefresh(t *testing.T) {
 	advance := func(d time.Duration) { clock.Lock(); now = now.Add(d); clock.Unlock() }
 	require.Equal(t, int64(1), s.requests.Load())
 
-	s.serve(t, with(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"), with(ecJWKOf(t, &ec.p384.PublicKey), "kid", "b"))
+	s.serve(t, copyWith(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"), copyWith(ecJWKOf(t, &ec.p384.PublicKey), "kid", "b"))
 	_, err := v.Verify(signKid(t, jwt.SigningMethodES384, ec.p384, "b", nil))
 	require.NoError(t, err, "accepted after the refresh its kid caused")
 	require.Equal(t, int64(2), s.requests.Load())
@@ -258,7 +258,7 @@ func TestJWKSUnknownKidRefresh(t *testing.T) {
 func TestJWKSPeriodicRefresh(t *testing.T) {
 	t.Parallel()
 	ec := testECKeys(t)
-	s := newJWKSServer(t, with(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"))
+	s := newJWKSServer(t, copyWith(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"))
 	v := jwksVerifier(t, s, func(c *Config) { c.JWKSRefresh = 5 * time.Millisecond })
 	tokA := signKid(t, jwt.SigningMethodES256, ec.p256, "a", nil)
 	_, err := v.Verify(tokA)
@@ -280,7 +280,7 @@ func TestJWKSPeriodicRefresh(t *testing.T) {
 		require.NoError(t, err, "%d %.20q: the old keys are kept", fail.status, fail.body)
 	}
 
-	s.serve(t, with(ecJWKOf(t, &ec.p384.PublicKey), "kid", "b"))
+	s.serve(t, copyWith(ecJWKOf(t, &ec.p384.PublicKey), "kid", "b"))
 	require.Eventually(t, func() bool { return v.remote.set.Load().find("b", true) != nil }, 5*time.Second, time.Millisecond,
 		"the interval's refresh picks up the new set")
 	_, err = v.Verify(signKid(t, jwt.SigningMethodES384, ec.p384, "b", nil))
@@ -293,7 +293,7 @@ func TestJWKSPeriodicRefresh(t *testing.T) {
 // tests run only after the sequential ones, each of which closes its own.
 func TestJWKSCloseStopsTheRefresher(t *testing.T) {
 	ec := testECKeys(t)
-	s := newJWKSServer(t, with(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"))
+	s := newJWKSServer(t, copyWith(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"))
 	require.Zero(t, refreshers())
 	// Requests are counted as the client starts them: the server may see
 	// one cancelled by Close after Close returned.
@@ -318,7 +318,7 @@ func TestJWKSCloseStopsTheRefresher(t *testing.T) {
 	require.Equal(t, n, started.Load(), "no fetch after Close")
 
 	// Close cancels a fetch under way: a caller waiting for it returns.
-	s2 := newJWKSServer(t, with(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"))
+	s2 := newJWKSServer(t, copyWith(ecJWKOf(t, &ec.p256.PublicKey), "kid", "a"))
 	v2, err := New(Config{JWKSURL: s2.URL, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	gate := make(chan struct{})
@@ -344,7 +344,7 @@ func TestJWKSCloseStopsTheRefresher(t *testing.T) {
 // leaves no refresher behind. Not parallel: it counts refreshers.
 func TestJWKSStartupErrors(t *testing.T) {
 	rk := testRSAKey(t)
-	good := mustJSON(t, map[string]any{"keys": []any{with(rsaJWKOf(&rk.PublicKey), "kid", "r")}})
+	good := mustJSON(t, map[string]any{"keys": []any{copyWith(rsaJWKOf(&rk.PublicKey), "kid", "r")}})
 	huge := append([]byte(`{"keys":[`), bytes.Repeat([]byte(`{"kty":"RSA"},`), MaxJWKSBytes/14)...)
 	huge = append(huge, []byte(`{}]}`)...)
 	dead := httptest.NewServer(http.NotFoundHandler())

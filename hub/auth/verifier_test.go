@@ -193,20 +193,7 @@ func TestTimeAndRegisteredClaims(t *testing.T) {
 	v := newVerifier(t, Config{Secret: secret, Issuer: "https://issuer.example", Audience: "subhub"})
 	v.now = func() time.Time { return now }
 	good := jwt.MapClaims{"iss": "https://issuer.example", "aud": "subhub"}
-	with := func(kv ...any) jwt.MapClaims {
-		c := jwt.MapClaims{}
-		for k, x := range good {
-			c[k] = x
-		}
-		for i := 0; i < len(kv); i += 2 {
-			if kv[i+1] == nil {
-				delete(c, kv[i].(string))
-			} else {
-				c[kv[i].(string)] = kv[i+1]
-			}
-		}
-		return c
-	}
+	with := func(kv ...any) jwt.MapClaims { return copyWith(good, kv...) }
 	for name, tc := range map[string]struct {
 		claims jwt.MapClaims
 		want   error
