@@ -30,7 +30,14 @@ const (
 type conn struct {
 	h  *Hub
 	nc netpoll.Connection
-	fd int
+	fd int32 // int32 so that the keep-alive flags below share its word
+
+	// graphql-transport-ws keep-alive state (wsKeepAlive), guarded by mu.
+	// wrote and heard are plain stores on paths that hold mu anyway.
+	wrote    bool // a message was queued since the last tick (the ping is not one)
+	heard    bool // bytes were read from the peer since the last tick
+	kaPinged bool // the last tick sent a ping that the peer must answer by the next
+	kaQuiet  bool // the peer was not heard during the interval before the last tick
 
 	// read side, owned by the OnRequest task
 	in        []byte // unparsed bytes (a partial frame or HTTP request); nil when empty
@@ -71,7 +78,7 @@ type conn struct {
 	// the connection is authenticated with a token that expires, it is the
 	// timer that ends the connection at the token's deadline (onTokenExpired).
 	initTimer *time.Timer
-	kaTimer   *time.Timer // legacy `ka` / SSE keep-alive
+	kaTimer   *time.Timer // keep-alive: legacy `ka`, graphql-transport-ws ping, SSE comment
 	// cred is what the client's token established (nil without
 	// authentication): set from the upgrade request's Authorization header,
 	// replaced at connection_init. Written by the OnRequest task under mu;

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gobwas/ws"
+
 	"github.com/subhub/subhub/hub/auth"
 	"github.com/subhub/subhub/hub/graphql"
 	"github.com/subhub/subhub/shard"
@@ -39,6 +41,7 @@ func (c *conn) onTransportWS(data []byte) {
 		}
 		c.ack(cred)
 		c.sendMessage(func(b []byte) []byte { return wire.AppendConnectionAck(b, nil) })
+		c.startKeepAlive()
 	case wire.TypePing:
 		c.sendMessage(func(b []byte) []byte { return wire.AppendPong(b, m.Payload) })
 	case wire.TypePong:
@@ -304,11 +307,21 @@ func (c *conn) onInitTimeout() {
 	}
 }
 
-// startKeepAlive sends legacy `ka` messages every KeepAlive.
+// startKeepAlive arms the keep-alive timer once the connection is acked:
+// legacy `ka` messages every KeepAlive, or graphql-transport-ws pings
+// (wsKeepAlive). Before connection_init the init timeout bounds the
+// connection instead. Runs on the OnRequest task.
 func (c *conn) startKeepAlive() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.kaTimer != nil || c.state != stateWS {
+		return
+	}
+	if c.proto == wire.ProtoTransportWS {
+		// The first interval starts now: the ack just queued does not
+		// count, so an idle client is pinged one interval after it.
+		c.wrote, c.heard = false, false
+		c.kaTimer = time.AfterFunc(c.h.opts.KeepAlive, c.wsKeepAlive)
 		return
 	}
 	var tick func()
@@ -321,6 +334,63 @@ func (c *conn) startKeepAlive() {
 		c.mu.Unlock()
 	}
 	c.kaTimer = time.AfterFunc(c.h.opts.KeepAlive, tick)
+}
+
+// keepAliveCloseCode and keepAliveCloseReason close a graphql-transport-ws
+// peer that left a ping unanswered. 1001 (going away, RFC 6455 §7.4.1): the
+// peer broke no rule (1002, 1008) and the server did not fail (1011); and
+// graphql-ws clients retry after 1001, where they give up after most other
+// 1xxx codes, so a client that was only unreachable for a while comes back.
+const (
+	keepAliveCloseCode   = 1001
+	keepAliveCloseReason = "keepalive timeout"
+)
+
+// wsKeepAlive is a graphql-transport-ws connection's keep-alive tick, run
+// by kaTimer every KeepAlive after connection_ack. If the peer left the
+// previous tick's ping unanswered (nothing at all read since), it is closed
+// as dead, without waiting for its close frame. Otherwise a ping control
+// frame goes out when nothing was queued during the interval (proxies and
+// load balancers close idle connections), or when the peer was silent for
+// two whole intervals although messages flowed (so that a busy subscriber,
+// which sends nothing, is checked too, every third interval). A socket that
+// is full is WriteTimeout's to judge: no ping, no verdict.
+//
+// It allocates nothing: the timer is reset, not replaced, and the ping goes
+// into the pooled outbound buffer.
+func (c *conn) wsKeepAlive() {
+	c.mu.Lock()
+	if c.state != stateWS {
+		c.mu.Unlock()
+		return
+	}
+	if c.kaPinged && !c.heard && !c.blocked {
+		c.h.stats.KeepAliveClosed.Add(1)
+		c.closeWSLocked(keepAliveCloseCode, keepAliveCloseReason, false)
+		c.mu.Unlock()
+		c.flush()
+		return
+	}
+	quiet := !c.heard && c.kaQuiet
+	ping := (!c.wrote || quiet) && !c.blocked
+	c.kaQuiet = !c.heard
+	c.wrote, c.heard, c.kaPinged = false, false, false
+	if ping {
+		c.outLocked()
+		if !c.roomLocked(2) { // closed as slow
+			c.mu.Unlock()
+			c.flush()
+			return
+		}
+		c.out = wire.AppendFrameHeader(c.out, ws.OpPing, 0)
+		c.kaPinged = true
+		c.h.stats.KeepAlivePings.Add(1)
+	}
+	c.kaTimer.Reset(c.h.opts.KeepAlive)
+	c.mu.Unlock()
+	if ping {
+		c.flush()
+	}
 }
 
 // goAway closes the client for a server shutdown: 1001 so it reconnects

@@ -24,7 +24,7 @@ func (h *Hub) onPrepare(nc netpoll.Connection) context.Context {
 	shrinkBarrier(nc)
 	c := &conn{h: h, nc: nc, state: stateHTTP}
 	if fc, ok := nc.(interface{ Fd() int }); ok {
-		c.fd = fc.Fd()
+		c.fd = int32(fc.Fd())
 	}
 	if !h.addConn(c) {
 		nc.Close()
@@ -178,6 +178,7 @@ func (c *conn) process(data []byte) int {
 	for used < len(data) {
 		c.mu.Lock()
 		st := c.state
+		c.heard = true // the peer is alive (wsKeepAlive)
 		c.mu.Unlock()
 		switch st {
 		case stateHTTP:

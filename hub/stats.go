@@ -30,6 +30,8 @@ type Stats struct {
 	Forbidden            atomic.Int64 // subscriptions refused by the token's subjects claim
 	SubscriptionsRefused atomic.Int64 // subscribes refused beyond Options.MaxSubscriptions
 	OriginRefused        atomic.Int64 // endpoint requests refused with 403 for their Origin
+	KeepAlivePings       atomic.Int64 // WebSocket pings sent to graphql-transport-ws clients
+	KeepAliveClosed      atomic.Int64 // graphql-transport-ws clients closed for leaving a ping unanswered
 	// Fanout is how long each flush of a fan-out loop took: from its start
 	// to the last write of its connections, on the loop itself or over the
 	// writer pool (a --coalesce wait before it is not included; a socket
@@ -66,6 +68,8 @@ func (s *Stats) writePrometheus(w io.Writer) {
 	line("subscriptions_refused_total", "Subscribes refused because their connection had --max-subscriptions active.", s.SubscriptionsRefused.Load(), "counter")
 	line("forbidden_subscriptions_total", "Subscriptions refused because the token's subjects claim does not allow their topic.", s.Forbidden.Load(), "counter")
 	line("origin_refused_total", "Requests to the GraphQL endpoint refused with 403 for their Origin (not in --allowed-origins): WebSocket upgrades, SSE requests and CORS preflights.", s.OriginRefused.Load(), "counter")
+	line("keepalive_pings_total", "WebSocket pings sent to graphql-transport-ws clients (after an interval of --keepalive without messages, or of two without hearing from the client).", s.KeepAlivePings.Load(), "counter")
+	line("keepalive_closed_total", "graphql-transport-ws clients closed (1001) for reading nothing within --keepalive after a ping: dead peers.", s.KeepAliveClosed.Load(), "counter")
 	s.Fanout.writePrometheus(w, "fanout", "Time to write one fan-out flush, from its start to the last connection's write.")
 	writeRuntimeMetrics(w)
 }

@@ -81,6 +81,7 @@ func (c *conn) enqueueDelivery(s *sub, payload []byte) bool {
 	}
 	became := !c.dirty
 	c.dirty = true
+	c.wrote = true
 	c.mu.Unlock()
 	return became
 }
@@ -128,6 +129,7 @@ func (c *conn) queueText(body []byte) {
 	c.outLocked()
 	if c.roomLocked(len(body)) {
 		c.out = wire.AppendTextFrame(c.out, body)
+		c.wrote = true
 	}
 	c.mu.Unlock()
 	c.flush()
@@ -154,8 +156,15 @@ func (c *conn) queueControl(op ws.OpCode, payload []byte) {
 // otherwise it is closed as soon as the close frame is written.
 func (c *conn) closeWS(code uint16, reason string, waitPeer bool) {
 	c.mu.Lock()
+	c.closeWSLocked(code, reason, waitPeer)
+	c.mu.Unlock()
+	c.flush()
+}
+
+// closeWSLocked queues the close frame for closeWS if the connection is
+// open. c.mu must be held; the caller flushes after releasing it.
+func (c *conn) closeWSLocked(code uint16, reason string, waitPeer bool) {
 	if c.state != stateWS {
-		c.mu.Unlock()
 		return
 	}
 	c.outLocked()
@@ -166,8 +175,6 @@ func (c *conn) closeWS(code uint16, reason string, waitPeer bool) {
 	} else {
 		c.closeMode = closeNow
 	}
-	c.mu.Unlock()
-	c.flush()
 }
 
 // writeIn queues pre-framed bytes (HTTP responses, the end of an SSE
@@ -257,7 +264,7 @@ func (c *conn) rawWrite(b []byte) (int, error) {
 	if c.fdClosed {
 		return 0, errFDClosed
 	}
-	return nbio.Write(c.fd, b)
+	return nbio.Write(int(c.fd), b)
 }
 
 // bufferWrite copies b into netpoll's output buffer for its Flush. wmu
