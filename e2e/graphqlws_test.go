@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"github.com/subhub/subhub/hub"
 )
 
 // The npm graphql-ws client (graphql-transport-ws) subscribes through subhub
@@ -61,4 +64,29 @@ func TestGraphQLWSClientValidationError(t *testing.T) {
 	m := p.line(t)
 	require.NotNil(t, m["error"], "got %v", m)
 	require.Equal(t, 1, p.wait(t))
+}
+
+// The graphql-ws client (its ws socket answers pings on its own) stays
+// subscribed through many keep-alive intervals of pings: the server never
+// takes a live client for a dead one.
+func TestGraphQLWSClientKeepAlive(t *testing.T) {
+	t.Parallel()
+	const ka = 150 * time.Millisecond
+	n := startSubhub(t, nil, func(o *hub.Options) { o.KeepAlive = ka })
+	p := startNode(t, "graphql-ws-client.js", n.wsURL(), `subscription { topic(name: "quiet") }`, "1")
+	require.Equal(t, true, p.line(t)["connected"])
+	n.waitNATSSubs(t, 1)
+	st := n.hub.Stats()
+	require.Eventually(t, func() bool { return st.KeepAlivePings.Load() >= 6 || st.KeepAliveClosed.Load() > 0 },
+		15*time.Second, 10*time.Millisecond, "want 6 pings")
+	require.Zero(t, st.KeepAliveClosed.Load(), "a live client was closed as dead")
+	require.Equal(t, int64(1), st.Connections.Load())
+
+	nc, err := nats.Connect(n.nats.ClientURL())
+	require.NoError(t, err)
+	defer nc.Close()
+	require.NoError(t, nc.Publish("quiet", []byte(`"at last"`)))
+	require.Equal(t, map[string]any{"data": map[string]any{"topic": "at last"}}, p.line(t)["next"])
+	require.Equal(t, true, p.line(t)["done"])
+	require.Equal(t, 0, p.wait(t))
 }
