@@ -75,8 +75,14 @@ type Options struct {
 	// WriteTimeout is how long a full socket may stay full before the
 	// connection is closed as slow. Zero value means 10 s.
 	WriteTimeout time.Duration
-	// KeepAlive is the interval of legacy `ka` messages and SSE keep-alive
-	// comments. Zero value means 12 s; at least 100 ms.
+	// KeepAlive is the interval of legacy `ka` messages, SSE keep-alive
+	// comments and graphql-transport-ws keep-alive: after connection_ack a
+	// WebSocket ping goes out when nothing was sent for an interval (or the
+	// client was silent for two), and a client that sends nothing for an
+	// interval after a ping is closed with 1001 as dead (see wsKeepAlive).
+	// Zero value means 12 s; at least 100 ms. It cannot be switched off:
+	// keep it below the idle timeout of the load balancers in front (often
+	// 60 s).
 	KeepAlive time.Duration
 	// MaxConnections refuses WebSocket and SSE connections beyond this many
 	// (HTTP 503); plain HTTP requests do not count.
@@ -244,7 +250,8 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	if o.KeepAlive < minKeepAlive {
-		// Every legacy and SSE connection gets a timer of this period.
+		// Every acknowledged WebSocket and every SSE connection gets a timer
+		// of this period.
 		return o, fmt.Errorf("%w: keepalive %s must be at least %s", ErrInvalidOption, o.KeepAlive, minKeepAlive)
 	}
 	if o.MaxOutboundBytes == 0 {

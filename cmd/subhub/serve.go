@@ -69,7 +69,8 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.InitTimeout, "init-timeout", 3*time.Second, "time a graphql-transport-ws client has to send connection_init (then 4408)")
 	fs.IntVar(&o.MaxOutboundBytes, "max-outbound-bytes", 1<<20, "bytes queued per connection before a slow client is closed (1008)")
 	fs.DurationVar(&o.WriteTimeout, "write-timeout", 10*time.Second, "time a full socket may stay full before the client is closed")
-	fs.DurationVar(&o.KeepAlive, "keepalive", 12*time.Second, "interval of legacy ka messages and SSE keep-alive comments")
+	fs.DurationVar(&o.KeepAlive, "keepalive", 12*time.Second, "interval of legacy ka messages, SSE keep-alive comments and graphql-transport-ws pings; "+
+		"a graphql-transport-ws client that leaves a ping unanswered for one interval is closed (1001) as dead")
 	fs.IntVar(&o.MaxConnections, "max-connections", 0, "refuse WebSocket and SSE connections beyond this many with 503 (0 = unlimited)")
 	fs.IntVar(&o.PlanCacheSize, "plan-cache-size", 4096, "compiled operations kept in the cache")
 	fs.IntVar(&o.MaxSubscriptions, "max-subscriptions", 1000, "most active subscriptions on one WebSocket connection; more get an error")
