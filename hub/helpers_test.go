@@ -117,13 +117,19 @@ func (c *wsClient) frame(timeout time.Duration) (ws.OpCode, []byte, error) {
 	return f.Header.OpCode, f.Payload, nil
 }
 
-// next reads the next text message as a JSON object.
+// next reads the next text message as a JSON object. It answers pings on
+// the way, as browsers do, so that a slow test is not closed as a dead
+// peer by the hub's keep-alive.
 func (c *wsClient) next() map[string]any {
 	c.t.Helper()
 	for {
 		op, p, err := c.frame(5 * time.Second)
 		require.NoError(c.t, err)
-		if op == ws.OpPing || op == ws.OpPong {
+		if op == ws.OpPing {
+			c.sendFrame(ws.OpPong, true, p)
+			continue
+		}
+		if op == ws.OpPong {
 			continue
 		}
 		require.Equal(c.t, ws.OpText, op, "frame payload %q", p)
