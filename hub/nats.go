@@ -25,6 +25,10 @@ import (
 // revoked or expired, a certificate replaced) is logged at error level and
 // retried forever like any other outage: nats.go reads a credentials file
 // again at every attempt, so renewing the file mends it without a restart.
+//
+// Pings every Options.NATSPingInterval detect a server that hangs with its
+// connection open, which nats.go's defaults (2 min, two outstanding) take
+// 4–6 minutes to notice while nothing is delivered and /healthz says 200.
 func (h *Hub) connectNATS() error {
 	url := strings.Join(h.opts.NATSURLs, ",")
 	for i := 0; i < h.opts.NATSPool; i++ {
@@ -58,6 +62,8 @@ func (h *Hub) natsOptions(i int, url string) []nats.Option {
 		nats.SetCustomDialer(newNATSDialer(nats.DefaultTimeout)),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
+		nats.PingInterval(h.opts.NATSPingInterval),
+		nats.MaxPingsOutstanding(2),
 		nats.IgnoreAuthErrorAbort(), // else nats.go closes the connection for good on the second refusal
 		nats.ReconnectBufSize(8<<20),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {

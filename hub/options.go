@@ -37,6 +37,13 @@ type Options struct {
 	// NATSPool is the number of NATS connections; a subject always uses the
 	// same one (hash of the subject). Zero value means 1.
 	NATSPool int
+	// NATSPingInterval is how often each pooled NATS connection pings its
+	// server. A connection with two pings unanswered is dropped as stale
+	// and reconnects (to another server of the cluster, if there is one),
+	// so a server that hangs without closing its connections (process
+	// stopped, host frozen, network black hole) is left within two to three
+	// intervals, and /healthz answers 503 meanwhile. Zero value means 2 s.
+	NATSPingInterval time.Duration
 	// Shards is the number of topic registry shards and fan-out loops.
 	// Zero value means 4 × GOMAXPROCS.
 	Shards int
@@ -158,6 +165,7 @@ const (
 	defaultMaxOutbound     = 1 << 20
 	defaultWriteTimeout    = 10 * time.Second
 	defaultKeepAlive       = 12 * time.Second
+	defaultNATSPing        = 2 * time.Second
 	minKeepAlive           = 100 * time.Millisecond
 	defaultPlanCacheSize   = 4096
 	defaultMaxSubs         = 1000
@@ -241,6 +249,7 @@ func (o Options) withDefaults() (Options, error) {
 		{&o.InitTimeout, defaultInitTimeout, "init-timeout"},
 		{&o.WriteTimeout, defaultWriteTimeout, "write-timeout"},
 		{&o.KeepAlive, defaultKeepAlive, "keepalive"},
+		{&o.NATSPingInterval, defaultNATSPing, "nats-ping-interval"},
 	} {
 		if *d.v == 0 {
 			*d.v = d.def

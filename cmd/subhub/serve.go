@@ -60,6 +60,7 @@ func newServeFlags(cfg *serveConfig, out io.Writer) *flag.FlagSet {
 	cfg.natsAuth.Register(fs)
 	fs.StringVar(&cfg.embeddedNATS, "embedded-nats-listen", "127.0.0.1:4222", "listen address of the embedded NATS server (used when --nats-url is empty)")
 	fs.IntVar(&o.NATSPool, "nats-pool", 1, "number of NATS connections; a subject always uses the same one")
+	fs.DurationVar(&o.NATSPingInterval, "nats-ping-interval", 2*time.Second, "ping NATS this often; a server that leaves two pings unanswered is dropped as hung and another one used")
 	fs.IntVar(&o.Shards, "shards", 0, "topic registry shards and fan-out loops (0 = 4 x GOMAXPROCS)")
 	fs.DurationVar(&o.Linger, "linger", 0, "keep a NATS subscription this long after its last subscriber left (max 1s)")
 	fs.BoolVar(&o.PinWriters, "pin-writers", true, "give each fan-out writer a thread on a CPU of its own, so large fan-outs always write on every core")
@@ -151,7 +152,7 @@ func parseServe(args []string, getenv func(string) string, out io.Writer) (*serv
 		}
 	}
 	for name, v := range map[string]time.Duration{"init-timeout": cfg.opts.InitTimeout, "request-timeout": cfg.opts.RequestTimeout, "write-timeout": cfg.opts.WriteTimeout,
-		"keepalive": cfg.opts.KeepAlive} {
+		"keepalive": cfg.opts.KeepAlive, "nats-ping-interval": cfg.opts.NATSPingInterval} {
 		if v <= 0 {
 			return nil, fmt.Errorf("--%s must be positive, got %s", name, v)
 		}

@@ -67,6 +67,7 @@ func TestParseServeRejectsBadValues(t *testing.T) {
 		{[]string{"--max-subscriptions", "-1"}, nil, "--max-subscriptions must be positive"},
 		{[]string{"--shutdown-grace", "-1s"}, nil, "--shutdown-grace must not be negative"},
 		{[]string{"--init-timeout", "-1s"}, nil, "--init-timeout must be positive"},
+		{[]string{"--nats-ping-interval", "0s"}, nil, "--nats-ping-interval must be positive"},
 		{[]string{"--serializer", "xml"}, nil, "--serializer"},
 		{[]string{"--envelope", "soap"}, nil, "--envelope"},
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
