@@ -32,8 +32,11 @@ type Hub struct {
 	cache    *graphql.Cache
 	subjects wire.Subjects
 
-	reg        *shard.Registry[groupKey, *sub]
-	pool       []*nats.Conn
+	reg  *shard.Registry[groupKey, *sub]
+	pool []*nats.Conn
+	// poolUp[i] says whether pool[i] is connected, kept by its connection
+	// callbacks (see Healthy).
+	poolUp     []atomic.Bool
 	publishers []*publish.Publisher // one per pooled connection
 	loops      []*loop
 	writers    *writerPool

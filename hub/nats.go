@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -31,12 +32,20 @@ import (
 // 4–6 minutes to notice while nothing is delivered and /healthz says 200.
 func (h *Hub) connectNATS() error {
 	url := strings.Join(h.opts.NATSURLs, ",")
+	h.poolUp = make([]atomic.Bool, h.opts.NATSPool)
 	for i := 0; i < h.opts.NATSPool; i++ {
-		opts := h.natsOptions(i, url)
+		up := &h.poolUp[i]
+		opts := h.natsOptions(i, url, up)
 		nc, err := nats.Connect(url, opts...)
 		if err != nil && !natsopt.Refused(err) {
 			h.log.Warn("nats not reachable, retrying in the background", "conn", i, "url", publish.RedactURLs(url), "err", err)
 			nc, err = nats.Connect(url, append(opts, nats.RetryOnFailedConnect(true))...)
+		}
+		if err == nil && nc.IsConnected() {
+			// nats.go runs ConnectHandler asynchronously: do not answer
+			// /healthz 503 in between. A disconnect that overtakes this
+			// store is corrected by the next failed reconnect attempt.
+			up.Store(true)
 		}
 		if err != nil {
 			h.closeNATS()
@@ -48,8 +57,9 @@ func (h *Hub) connectNATS() error {
 }
 
 // natsOptions are the options of pooled connection i: Options.NATSOptions,
-// then the hub's own.
-func (h *Hub) natsOptions(i int, url string) []nats.Option {
+// then the hub's own. Its callbacks keep up equal to whether the connection
+// is usable (Healthy).
+func (h *Hub) natsOptions(i int, url string, up *atomic.Bool) []nats.Option {
 	refusals := &refusalLog{}
 	refused := func(err error) {
 		if refusals.first(err) {
@@ -67,11 +77,13 @@ func (h *Hub) natsOptions(i int, url string) []nats.Option {
 		nats.IgnoreAuthErrorAbort(), // else nats.go closes the connection for good on the second refusal
 		nats.ReconnectBufSize(8<<20),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			up.Store(false)
 			if err != nil { // nil: we closed or drained it ourselves
 				h.log.Warn("nats disconnected", "conn", i, "err", err)
 			}
 		}),
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			up.Store(false)
 			// Every failed attempt lands here; an unreachable server is
 			// already reported by the disconnect (or the start) warning.
 			if natsopt.Refused(err) {
@@ -79,13 +91,16 @@ func (h *Hub) natsOptions(i int, url string) []nats.Option {
 			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
+			up.Store(true)
 			refusals.reset()
 			h.log.Info("nats reconnected", "conn", i, "url", c.ConnectedUrlRedacted())
 		}),
 		nats.ConnectHandler(func(c *nats.Conn) {
+			up.Store(true)
 			refusals.reset()
 			h.log.Info("nats connected", "conn", i, "url", c.ConnectedUrlRedacted())
 		}),
+		nats.ClosedHandler(func(*nats.Conn) { up.Store(false) }),
 		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {
 				h.countDrops(s)
@@ -220,13 +235,17 @@ func (h *Hub) addDrops(ns *nats.Subscription, counted int) (n int, ok bool) {
 	return counted, true
 }
 
-// Healthy reports whether every pooled NATS connection is up.
+// Healthy reports whether every pooled NATS connection is up, as nats.go's
+// connection callbacks last reported it. It never waits: nc.IsConnected
+// would wait for nats.go's connection lock, which a reconnect holds for up
+// to the connect timeout (2 s) on a server that accepts TCP but does not
+// answer, so /healthz would hang instead of answering 503.
 func (h *Hub) Healthy() bool {
 	if len(h.pool) == 0 {
 		return false
 	}
-	for _, nc := range h.pool {
-		if !nc.IsConnected() {
+	for i := range h.pool {
+		if !h.poolUp[i].Load() {
 			return false
 		}
 	}

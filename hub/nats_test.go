@@ -155,3 +155,29 @@ func TestHungNATSServerIsLeft(t *testing.T) {
 	m := c.next()
 	require.Equal(t, "again", m["payload"].(map[string]any)["data"].(map[string]any)["topic"], "%v", m)
 }
+
+// While nats.go reconnected to a server that accepts TCP but never answers,
+// it held its connection lock for the whole connect timeout (2 s) of each
+// attempt, and /healthz, which asked nc.IsConnected, waited for it: a load
+// balancer's health check timed out instead of getting 503.
+func TestHealthzAnswersWhileReconnectingToHungServer(t *testing.T) {
+	t.Parallel()
+	e := startNATS(t)
+	proxy := startFreezableProxy(t, strings.TrimPrefix(e.ClientURL(), "nats://"))
+	h := startHub(t, "nats://"+proxy.ln.Addr().String(), func(o *Options) {
+		o.NATSPingInterval = 100 * time.Millisecond
+	})
+	proxy.freeze()
+	require.Eventually(t, func() bool { return !h.Healthy() }, 5*time.Second, 10*time.Millisecond)
+	// Each reconnect attempt now waits 2 s for the frozen server's INFO.
+	client := &http.Client{Timeout: 5 * time.Second}
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+		start := time.Now()
+		resp, err := client.Get("http://" + h.Addr().String() + "/healthz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		require.Less(t, time.Since(start), 500*time.Millisecond, "/healthz waited for nats.go's reconnect")
+		time.Sleep(50 * time.Millisecond) // spacing between health checks, not synchronisation
+	}
+}
