@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -64,4 +65,29 @@ func TestStartWithNATSDownIsLogged(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return h.Healthy() && strings.Contains(logs.String(), `msg="nats connected" conn=0 url=nats://`+addr)
 	}, 10*time.Second, 20*time.Millisecond)
+}
+
+// A shutdown while NATS was down waited 2 s for a connection that was
+// never drained to report closed, though no client was left.
+func TestShutdownWithNATSDownIsPrompt(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	h, err := New(Options{
+		Listen:   "127.0.0.1:0",
+		NATSURLs: []string{"nats://" + addr},
+		NATSPool: 2,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	require.NoError(t, h.Start())
+	require.False(t, h.Healthy())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	require.NoError(t, h.Shutdown(ctx))
+	require.Less(t, time.Since(start), time.Second)
 }
