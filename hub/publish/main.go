@@ -20,7 +20,9 @@ import (
 const usage = `usage: subhub publish [flags] TOPIC [JSON]
 
 Publishes JSON as an event on TOPIC (--count times), then, with --complete,
-completes TOPIC. JSON may be omitted with --complete. Every flag can also be
+completes TOPIC. JSON may be omitted with --complete. JSON "-" reads the event
+from standard input and "@FILE" from FILE (up to 64 MiB; the NATS server's
+max_payload, 1 MiB by default, is the real bound). Every flag can also be
 set by the environment variable SUBHUB_<FLAG> (e.g. SUBHUB_NATS_URL); flags win.
 
 NATS authentication: user:password@ or token@ in --nats-url, a credentials
@@ -39,8 +41,12 @@ const flushTimeout = 10 * time.Second
 // when connecting or publishing fails. It reads SUBHUB_<FLAG> environment
 // variables for flags not given.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return run(ctx, args, os.LookupEnv, stdout, stderr)
+	return run(ctx, args, os.LookupEnv, os.Stdin, stdout, stderr)
 }
+
+// maxEventInput bounds an event read from standard input or a file: NATS
+// refuses payloads above max_payload, which is at most 64 MiB.
+const maxEventInput = 64 << 20
 
 type cliConfig struct {
 	natsURL  string
@@ -53,8 +59,8 @@ type cliConfig struct {
 	event    []byte // nil with --complete only
 }
 
-func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
-	cfg, err := parseArgs(args, lookupEnv, stdout)
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg, err := parseArgs(args, lookupEnv, stdin, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -69,9 +75,10 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	return 0
 }
 
-// parseArgs parses and validates the command line; --help prints the usage
-// to stdout and returns flag.ErrHelp.
-func parseArgs(args []string, lookupEnv func(string) (string, bool), stdout io.Writer) (*cliConfig, error) {
+// parseArgs parses and validates the command line, reading the event from
+// stdin or a file when the JSON argument says so; --help prints the usage to
+// stdout and returns flag.ErrHelp.
+func parseArgs(args []string, lookupEnv func(string) (string, bool), stdin io.Reader, stdout io.Writer) (*cliConfig, error) {
 	fs := flag.NewFlagSet("subhub publish", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cfg := &cliConfig{}
@@ -129,7 +136,9 @@ func parseArgs(args []string, lookupEnv func(string) (string, bool), stdout io.W
 	default:
 		cfg.topic = pos[0]
 		if len(pos) == 2 {
-			cfg.event = []byte(pos[1])
+			if cfg.event, err = eventArg(pos[1], stdin, maxEventInput); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if _, err := cfg.opts.subject(cfg.topic); err != nil {
@@ -201,4 +210,36 @@ func RedactURLs(urls ...string) string {
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// eventArg returns the event the JSON argument gives: arg itself, standard
+// input for "-", or the contents of FILE for "@FILE", at most limit bytes.
+// Neither "-" nor a text starting with "@" is JSON, so no event is mistaken
+// for either.
+func eventArg(arg string, stdin io.Reader, limit int) ([]byte, error) {
+	var (
+		r    io.Reader
+		name string
+	)
+	switch {
+	case arg == "-":
+		r, name = stdin, "standard input"
+	case strings.HasPrefix(arg, "@"):
+		f, err := os.Open(arg[1:])
+		if err != nil {
+			return nil, fmt.Errorf("event file: %w", err)
+		}
+		defer f.Close()
+		r, name = f, arg[1:]
+	default:
+		return []byte(arg), nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("read event from %s: %w", name, err)
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("event from %s is larger than %d bytes", name, limit)
+	}
+	return b, nil
 }

@@ -3,7 +3,10 @@ package publish
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,8 +37,13 @@ func closedURL(t *testing.T) string {
 
 func runCLI(t *testing.T, env envMap, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runCLIStdin(t, env, strings.NewReader(""), args...)
+}
+
+func runCLIStdin(t *testing.T, env envMap, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, env.lookup, &out, &errOut)
+	code = run(context.Background(), args, env.lookup, stdin, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -200,6 +208,58 @@ func TestMainPublish(t *testing.T) {
 			requireNoMsg(t, subNC, sub)
 		})
 	}
+}
+
+// TestMainEventFromStdinAndFile publishes events too large for a command
+// line: "-" reads standard input, "@FILE" a file.
+func TestMainEventFromStdinAndFile(t *testing.T) {
+	t.Parallel()
+	srv := runNATS(t)
+	subNC := connect(t, srv)
+	sub := subscribe(t, subNC, "big")
+	env := envMap{"SUBHUB_NATS_URL": srv.ClientURL()}
+	// 300 KiB: more than one argument may hold on Linux (128 KiB).
+	event := `{"text":"` + strings.Repeat("x", 300<<10) + `"}`
+
+	code, stdout, stderr := runCLIStdin(t, env, strings.NewReader(event), "big", "-")
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, "published 1 event(s) on big\n", stdout)
+	require.Equal(t, event, string(nextMsg(t, sub).Data))
+
+	file := filepath.Join(t.TempDir(), "event.json")
+	require.NoError(t, os.WriteFile(file, []byte(event), 0o600))
+	code, _, stderr = runCLI(t, env, "--count", "2", "big", "@"+file)
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, event, string(nextMsg(t, sub).Data))
+	require.Equal(t, event, string(nextMsg(t, sub).Data))
+	requireNoMsg(t, subNC, sub)
+
+	// Bad input from either source is refused before anything is sent.
+	for _, tt := range []struct {
+		name, stdin, arg, want string
+	}{
+		{"empty stdin", "", "-", "publish: invalid JSON event"},
+		{"stdin not json", "{nope}", "-", "publish: invalid JSON event"},
+		{"missing file", "", "@" + filepath.Join(t.TempDir(), "missing.json"), "event file: open "},
+		{"directory", "", "@" + t.TempDir(), "read event from "},
+	} {
+		code, _, stderr := runCLIStdin(t, env, strings.NewReader(tt.stdin), "big", tt.arg)
+		require.Equal(t, 2, code, tt.name)
+		require.Contains(t, stderr, tt.want, tt.name)
+	}
+	requireNoMsg(t, subNC, sub)
+}
+
+func TestEventArgLimit(t *testing.T) {
+	t.Parallel()
+	b, err := eventArg("-", strings.NewReader("12345"), 5)
+	require.NoError(t, err)
+	require.Equal(t, "12345", string(b))
+	_, err = eventArg("-", strings.NewReader("123456"), 5)
+	require.EqualError(t, err, "event from standard input is larger than 5 bytes")
+	b, err = eventArg(`{"a":1}`, nil, 1)
+	require.NoError(t, err, "an event on the command line is not read, so not limited here")
+	require.Equal(t, `{"a":1}`, string(b))
 }
 
 // TestMainProcessEnv checks that Main reads the process environment.
