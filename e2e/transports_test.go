@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
+
+	"github.com/subhub/subhub/hub"
 )
 
 func publish(t *testing.T, n *node, subject string, bodies ...string) {
@@ -44,6 +47,28 @@ func TestLegacyClient(t *testing.T) {
 	require.Equal(t, true, p.line(t)["complete"])
 	require.Equal(t, 0, p.wait(t))
 	n.waitNATSSubs(t, 0)
+}
+
+// The subscriptions-transport-ws client stays subscribed through many
+// keep-alive intervals: it gets a ka every interval and, as it sends nothing
+// itself, a WebSocket ping every third, which its ws socket answers on its
+// own; the server never takes it for a dead peer.
+func TestLegacyClientKeepAlive(t *testing.T) {
+	t.Parallel()
+	const ka = 150 * time.Millisecond
+	n := startSubhub(t, nil, func(o *hub.Options) { o.KeepAlive = ka })
+	p := startNode(t, "legacy-client.js", n.wsURL(), `subscription { topic(name: "legacy.quiet") }`, "1")
+	require.Equal(t, true, p.line(t)["connected"])
+	n.waitNATSSubs(t, 1)
+	st := n.hub.Stats()
+	require.Eventually(t, func() bool { return st.KeepAlivePings.Load() >= 4 || st.KeepAliveClosed.Load() > 0 },
+		20*time.Second, 10*time.Millisecond, "want 4 pings")
+	require.Zero(t, st.KeepAliveClosed.Load(), "a live client was closed as dead")
+	require.Equal(t, int64(1), st.Connections.Load())
+	publish(t, n, "legacy.quiet", `"at last"`)
+	require.Equal(t, map[string]any{"data": map[string]any{"topic": "at last"}}, p.line(t)["next"])
+	require.Equal(t, true, p.line(t)["done"])
+	require.Equal(t, 0, p.wait(t))
 }
 
 // The legacy client's unsubscribe (stop) releases the subscription.

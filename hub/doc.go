@@ -60,13 +60,14 @@
 //
 // Keep-alive: an acknowledged WebSocket connection and an SSE stream have
 // one runtime timer (conn.kaTimer), reset after each tick and never
-// replaced: no goroutine waits on it. For graphql-transport-ws the tick
+// replaced: no goroutine waits on it. For WebSocket connections the tick
 // (wsKeepAlive) reads three flags under conn.mu: wrote, stored by the
 // delivery path under the lock it holds anyway; heard, stored by the read
 // task for any input; kaPinged, its own. It pings an idle connection
 // (a control frame into the pooled outbound buffer, written like any
-// other) and closes one whose peer sent nothing in the interval after a
-// ping (Stats.KeepAliveClosed).
+// other; a legacy connection also gets its `ka` message every tick) and
+// closes one whose peer sent nothing in the interval after a ping
+// (Stats.KeepAliveClosed).
 //
 // Memory per idle connection: the conn, its subscriptions and netpoll's
 // connection (whose per-connection writev scratch is shrunk, see

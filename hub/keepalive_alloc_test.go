@@ -39,3 +39,29 @@ func TestKeepAliveTickAllocatesNothing(t *testing.T) {
 	require.Equal(t, stateWS, c.state, "a peer that answers stays")
 	require.Equal(t, int64(1+1+100), h.stats.KeepAlivePings.Load(), "warm-up, AllocsPerRun's own warm-up, runs")
 }
+
+// A legacy connection's tick, which writes a `ka` message every interval,
+// allocates nothing either: the message is built once.
+func TestLegacyKeepAliveTickAllocatesNothing(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
+	h := &Hub{opts: Options{MaxOutboundBytes: 1 << 20, KeepAlive: time.Hour}}
+	c := &conn{h: h, fd: int32(fds[0]), state: stateWS, proto: wire.ProtoLegacy}
+	c.kaTimer = time.AfterFunc(time.Hour, func() {})
+	t.Cleanup(func() { c.kaTimer.Stop() })
+	want := wire.AppendTextFrame(nil, []byte(`{"type":"ka"}`))
+	buf := make([]byte, 64)
+	tick := func() {
+		c.mu.Lock()
+		c.heard = true // the client spoke: no ping
+		c.mu.Unlock()
+		c.wsKeepAlive()
+		if n, err := unix.Read(fds[1], buf); err != nil || string(buf[:n]) != string(want) {
+			t.Fatalf("read %q, %v: want %q", buf[:max(n, 0)], err, want)
+		}
+	}
+	tick()
+	require.Zero(t, testing.AllocsPerRun(100, tick))
+	require.Zero(t, h.stats.KeepAlivePings.Load())
+}

@@ -204,17 +204,43 @@ func TestKeepAliveBusySubscriber(t *testing.T) {
 	})
 }
 
-// Connections of the other protocols are not pinged: legacy clients get
-// `ka` messages and are never closed by the keep-alive.
-func TestKeepAliveLegacyNotPinged(t *testing.T) {
+// A legacy (subscriptions-transport-ws) connection gets a `ka` message
+// every interval and, since its client usually says nothing, a ping every
+// third one. One that answers stays connected and subscribed; one that
+// answers nothing is closed with 1001 one interval after its first ping,
+// and its subscription released.
+func TestKeepAliveLegacy(t *testing.T) {
 	t.Parallel()
-	e := startNATS(t)
-	h := startHub(t, e.ClientURL(), func(o *Options) { o.KeepAlive = keepAliveTest })
-	c := dialWS(t, h, "graphql-ws")
-	c.send(`{"type":"connection_init"}`)
-	r := runClient(t, c, c.frames(), 5*keepAliveTest, false, 0)
-	require.Zero(t, r.closeCode)
-	require.Zero(t, r.pings)
-	require.GreaterOrEqual(t, r.texts, 4, "ack and ka messages")
-	require.Zero(t, h.Stats().KeepAlivePings.Load())
+	legacy := func(t *testing.T) (*Hub, *EmbeddedNATS, *wsClient, <-chan frameOrErr) {
+		e := startNATS(t)
+		h := startHub(t, e.ClientURL(), func(o *Options) { o.KeepAlive = keepAliveTest })
+		c := dialWS(t, h, "graphql-ws")
+		c.send(`{"type":"connection_init"}`)
+		c.send(`{"id":"1","type":"start","payload":{"query":"subscription { topic(name: \"ka.legacy\") }"}}`)
+		waitNATSSubs(t, e, 1)
+		return h, e, c, c.frames()
+	}
+	t.Run("answers", func(t *testing.T) {
+		t.Parallel()
+		h, _, c, ch := legacy(t)
+		r := runClient(t, c, ch, 9*keepAliveTest, true, 0)
+		require.Zero(t, r.closeCode, "closed: %q", r.closeReason)
+		require.GreaterOrEqual(t, r.texts, 1+6, "the ack and a ka every interval")
+		require.Positive(t, r.pings, "a silent legacy client is checked")
+		require.LessOrEqual(t, r.pings, 4, "every third interval, not every one")
+		require.Zero(t, h.Stats().KeepAliveClosed.Load())
+		require.Equal(t, int64(1), h.Stats().Connections.Load())
+	})
+	t.Run("answers nothing", func(t *testing.T) {
+		t.Parallel()
+		h, e, c, ch := legacy(t)
+		start := time.Now()
+		r := runClient(t, c, ch, 40*keepAliveTest, false, 0)
+		require.Equal(t, uint16(keepAliveCloseCode), r.closeCode, "closed as dead")
+		require.Equal(t, keepAliveCloseReason, r.closeReason)
+		require.GreaterOrEqual(t, time.Since(start), 2*keepAliveTest, "two silent intervals, then a ping, then one to answer it")
+		require.Equal(t, 1, r.pings)
+		require.Equal(t, int64(1), h.Stats().KeepAliveClosed.Load())
+		waitNATSSubs(t, e, 0)
+	})
 }

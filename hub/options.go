@@ -82,10 +82,11 @@ type Options struct {
 	// WriteTimeout is how long a full socket may stay full before the
 	// connection is closed as slow. Zero value means 10 s.
 	WriteTimeout time.Duration
-	// KeepAlive is the interval of legacy `ka` messages, SSE keep-alive
-	// comments and graphql-transport-ws keep-alive: after connection_ack a
-	// WebSocket ping goes out when nothing was sent for an interval (or the
-	// client was silent for two), and a client that sends nothing for an
+	// KeepAlive is the interval of SSE keep-alive comments and of the
+	// WebSocket keep-alive: after connection_ack a legacy client gets a `ka`
+	// message every interval; a WebSocket ping goes out when nothing was
+	// sent for an interval (graphql-transport-ws) or the client was silent
+	// for two (both protocols), and a client that sends nothing for an
 	// interval after a ping is closed with 1001 as dead (see wsKeepAlive).
 	// Zero value means 12 s; at least 100 ms. It cannot be switched off:
 	// keep it below the idle timeout of the load balancers in front (often

@@ -307,9 +307,8 @@ func (c *conn) onInitTimeout() {
 	}
 }
 
-// startKeepAlive arms the keep-alive timer once the connection is acked:
-// legacy `ka` messages every KeepAlive, or graphql-transport-ws pings
-// (wsKeepAlive). Before connection_init the init timeout bounds the
+// startKeepAlive arms the keep-alive timer (wsKeepAlive) once the
+// connection is acked. Before connection_init the init timeout bounds the
 // connection instead. Runs on the OnRequest task.
 func (c *conn) startKeepAlive() {
 	c.mu.Lock()
@@ -317,24 +316,14 @@ func (c *conn) startKeepAlive() {
 	if c.kaTimer != nil || c.state != stateWS {
 		return
 	}
-	if c.proto == wire.ProtoTransportWS {
-		// The first interval starts now: the ack just queued does not
-		// count, so an idle client is pinged one interval after it.
-		c.wrote, c.heard = false, false
-		c.kaTimer = time.AfterFunc(c.h.opts.KeepAlive, c.wsKeepAlive)
-		return
-	}
-	var tick func()
-	tick = func() {
-		c.sendMessage(wire.AppendKeepAlive)
-		c.mu.Lock()
-		if c.state == stateWS {
-			c.kaTimer.Reset(c.h.opts.KeepAlive)
-		}
-		c.mu.Unlock()
-	}
-	c.kaTimer = time.AfterFunc(c.h.opts.KeepAlive, tick)
+	// The first interval starts now: the ack just queued does not count,
+	// so an idle client is pinged one interval after it.
+	c.wrote, c.heard = false, false
+	c.kaTimer = time.AfterFunc(c.h.opts.KeepAlive, c.wsKeepAlive)
 }
+
+// legacyKeepAlive is the legacy protocol's `ka` message, built once.
+var legacyKeepAlive = wire.AppendKeepAlive(nil)
 
 // keepAliveCloseCode and keepAliveCloseReason close a graphql-transport-ws
 // peer that left a ping unanswered. 1001 (going away, RFC 6455 §7.4.1): the
@@ -346,8 +335,8 @@ const (
 	keepAliveCloseReason = "keepalive timeout"
 )
 
-// wsKeepAlive is a graphql-transport-ws connection's keep-alive tick, run
-// by kaTimer every KeepAlive after connection_ack. If the peer left the
+// wsKeepAlive is a WebSocket connection's keep-alive tick, run by kaTimer
+// every KeepAlive after connection_ack. If the peer left the
 // previous tick's ping unanswered (nothing at all read since), it is closed
 // as dead, without waiting for its close frame. Otherwise a ping control
 // frame goes out when nothing was queued during the interval (proxies and
@@ -355,6 +344,13 @@ const (
 // two whole intervals although messages flowed (so that a busy subscriber,
 // which sends nothing, is checked too, every third interval). A socket that
 // is full is WriteTimeout's to judge: no ping, no verdict.
+//
+// A legacy (subscriptions-transport-ws) connection gets a `ka` message every
+// tick, as that protocol wants, which also keeps proxies from taking it for
+// idle; so it is pinged only when the peer was silent for two intervals, as
+// legacy clients usually are: every third interval. The pong is answered by
+// the client's WebSocket itself (RFC 6455 §5.5.2), not by the protocol
+// library, so a live client of any library answers it.
 //
 // It allocates nothing: the timer is reset, not replaced, and the ping goes
 // into the pooled outbound buffer.
@@ -371,12 +367,23 @@ func (c *conn) wsKeepAlive() {
 		c.flush()
 		return
 	}
+	legacy := c.proto != wire.ProtoTransportWS
 	quiet := !c.heard && c.kaQuiet
-	ping := (!c.wrote || quiet) && !c.blocked
+	ping := ((!c.wrote && !legacy) || quiet) && !c.blocked
 	c.kaQuiet = !c.heard
 	c.wrote, c.heard, c.kaPinged = false, false, false
-	if ping {
+	if ping || legacy {
 		c.outLocked()
+	}
+	if legacy {
+		if !c.roomLocked(len(legacyKeepAlive)) { // closed as slow
+			c.mu.Unlock()
+			c.flush()
+			return
+		}
+		c.out = wire.AppendTextFrame(c.out, legacyKeepAlive)
+	}
+	if ping {
 		if !c.roomLocked(2) { // closed as slow
 			c.mu.Unlock()
 			c.flush()
@@ -388,7 +395,7 @@ func (c *conn) wsKeepAlive() {
 	}
 	c.kaTimer.Reset(c.h.opts.KeepAlive)
 	c.mu.Unlock()
-	if ping {
+	if ping || legacy {
 		c.flush()
 	}
 }
