@@ -58,17 +58,7 @@ func TestLegacyClientKeepAlive(t *testing.T) {
 	const ka = 150 * time.Millisecond
 	n := startSubhub(t, nil, func(o *hub.Options) { o.KeepAlive = ka })
 	p := startNode(t, "legacy-client.js", n.wsURL(), `subscription { topic(name: "legacy.quiet") }`, "1")
-	require.Equal(t, true, p.line(t)["connected"])
-	n.waitNATSSubs(t, 1)
-	st := n.hub.Stats()
-	require.Eventually(t, func() bool { return st.KeepAlivePings.Load() >= 4 || st.KeepAliveClosed.Load() > 0 },
-		20*time.Second, 10*time.Millisecond, "want 4 pings")
-	require.Zero(t, st.KeepAliveClosed.Load(), "a live client was closed as dead")
-	require.Equal(t, int64(1), st.Connections.Load())
-	publish(t, n, "legacy.quiet", `"at last"`)
-	require.Equal(t, map[string]any{"data": map[string]any{"topic": "at last"}}, p.line(t)["next"])
-	require.Equal(t, true, p.line(t)["done"])
-	require.Equal(t, 0, p.wait(t))
+	survivesKeepAlive(t, n, p, "legacy.quiet", 4)
 }
 
 // The legacy client's unsubscribe (stop) releases the subscription.
