@@ -32,7 +32,7 @@ type conn struct {
 	nc netpoll.Connection
 	fd int32 // int32 so that the keep-alive flags below share its word
 
-	// graphql-transport-ws keep-alive state (wsKeepAlive), guarded by mu.
+	// WebSocket keep-alive state (wsKeepAlive), guarded by mu.
 	// wrote and heard are plain stores on paths that hold mu anyway.
 	wrote    bool // a message was queued since the last tick (the ping is not one)
 	heard    bool // bytes were read from the peer since the last tick

@@ -325,8 +325,8 @@ func (c *conn) startKeepAlive() {
 // legacyKeepAlive is the legacy protocol's `ka` message, built once.
 var legacyKeepAlive = wire.AppendKeepAlive(nil)
 
-// keepAliveCloseCode and keepAliveCloseReason close a graphql-transport-ws
-// peer that left a ping unanswered. 1001 (going away, RFC 6455 §7.4.1): the
+// keepAliveCloseCode and keepAliveCloseReason close a WebSocket peer that
+// left a ping unanswered. 1001 (going away, RFC 6455 §7.4.1): the
 // peer broke no rule (1002, 1008) and the server did not fail (1011); and
 // graphql-ws clients retry after 1001, where they give up after most other
 // 1xxx codes, so a client that was only unreachable for a while comes back.
