@@ -372,30 +372,32 @@ func (c *conn) wsKeepAlive() {
 	ping := ((!c.wrote && !legacy) || quiet) && !c.blocked
 	c.kaQuiet = !c.heard
 	c.wrote, c.heard, c.kaPinged = false, false, false
-	if ping || legacy {
-		c.outLocked()
-	}
+	need := 0
 	if legacy {
-		if !c.roomLocked(len(legacyKeepAlive)) { // closed as slow
-			c.mu.Unlock()
-			c.flush()
-			return
-		}
-		c.out = wire.AppendTextFrame(c.out, legacyKeepAlive)
+		need += len(legacyKeepAlive)
 	}
 	if ping {
-		if !c.roomLocked(2) { // closed as slow
+		need += 2
+	}
+	if need > 0 {
+		c.outLocked()
+		if !c.roomLocked(need) { // closed as slow
 			c.mu.Unlock()
 			c.flush()
 			return
 		}
-		c.out = wire.AppendFrameHeader(c.out, ws.OpPing, 0)
-		c.kaPinged = true
-		c.h.stats.KeepAlivePings.Add(1)
+		if legacy {
+			c.out = wire.AppendTextFrame(c.out, legacyKeepAlive)
+		}
+		if ping {
+			c.out = wire.AppendFrameHeader(c.out, ws.OpPing, 0)
+			c.kaPinged = true
+			c.h.stats.KeepAlivePings.Add(1)
+		}
 	}
 	c.kaTimer.Reset(c.h.opts.KeepAlive)
 	c.mu.Unlock()
-	if ping || legacy {
+	if need > 0 {
 		c.flush()
 	}
 }
