@@ -71,17 +71,17 @@ func TestGraphQLWSClientValidationError(t *testing.T) {
 // takes a live client for a dead one.
 func TestGraphQLWSClientKeepAlive(t *testing.T) {
 	t.Parallel()
-	const ka = 150 * time.Millisecond
-	n := startSubhub(t, nil, func(o *hub.Options) { o.KeepAlive = ka })
-	p := startNode(t, "graphql-ws-client.js", n.wsURL(), `subscription { topic(name: "quiet") }`, "1")
-	survivesKeepAlive(t, n, p, "quiet", 6)
+	survivesKeepAlive(t, "graphql-ws-client.js", "quiet", 6)
 }
 
-// survivesKeepAlive waits until the hub sent p's client pings pings, checks
-// that it was not closed as dead for all that, and that its subscription to
-// topic (the only one, with one event wanted) still delivers.
-func survivesKeepAlive(t *testing.T, n *node, p *nodeProc, topic string, pings int64) {
+// survivesKeepAlive subscribes script's client to topic on a node with a
+// 150 ms keep-alive, waits until the hub sent it pings pings, checks that it
+// was not closed as dead for all that, and that its subscription still
+// delivers.
+func survivesKeepAlive(t *testing.T, script, topic string, pings int64) {
 	t.Helper()
+	n := startSubhub(t, nil, func(o *hub.Options) { o.KeepAlive = 150 * time.Millisecond })
+	p := startNode(t, script, n.wsURL(), `subscription { topic(name: "`+topic+`") }`, "1")
 	require.Equal(t, true, p.line(t)["connected"])
 	n.waitNATSSubs(t, 1)
 	st := n.hub.Stats()

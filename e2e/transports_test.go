@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
-
-	"github.com/subhub/subhub/hub"
 )
 
 func publish(t *testing.T, n *node, subject string, bodies ...string) {
@@ -55,10 +52,7 @@ func TestLegacyClient(t *testing.T) {
 // own; the server never takes it for a dead peer.
 func TestLegacyClientKeepAlive(t *testing.T) {
 	t.Parallel()
-	const ka = 150 * time.Millisecond
-	n := startSubhub(t, nil, func(o *hub.Options) { o.KeepAlive = ka })
-	p := startNode(t, "legacy-client.js", n.wsURL(), `subscription { topic(name: "legacy.quiet") }`, "1")
-	survivesKeepAlive(t, n, p, "legacy.quiet", 4)
+	survivesKeepAlive(t, "legacy-client.js", "legacy.quiet", 4)
 }
 
 // The legacy client's unsubscribe (stop) releases the subscription.

@@ -32,15 +32,23 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// unusedAddr returns a loopback address nobody listens on: a NATS server
+// that is down.
+func unusedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
 // A NATS server that is down at start (or a mistyped --nats-url) is retried
 // in the background; the log says so at once, and says when it connects,
 // instead of staying silent while /healthz answers 503.
 func TestStartWithNATSDownIsLogged(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := unusedAddr(t)
 
 	var logs lockedBuffer
 	h, err := New(Options{
@@ -71,10 +79,7 @@ func TestStartWithNATSDownIsLogged(t *testing.T) {
 // never drained to report closed, though no client was left.
 func TestShutdownWithNATSDownIsPrompt(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	addr := unusedAddr(t)
 	h, err := New(Options{
 		Listen:   "127.0.0.1:0",
 		NATSURLs: []string{"nats://" + addr},
